@@ -1,0 +1,77 @@
+"""Every error datamill raises for a user to act on.
+
+All of them derive from :class:`DatamillError`, so ``except DatamillError`` catches
+anything datamill reports about the user's pipeline, data or configuration. Each family
+carries the offending object as an attribute as well as naming it in the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "DatamillError",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "PipelineError",
+    "RunnerError",
+]
+
+
+class DatamillError(Exception):
+    """Root of every error datamill raises about user input, data or configuration."""
+
+
+class PipelineError(DatamillError):
+    """A node or pipeline definition is invalid.
+
+    Attributes:
+        problems: Every problem found, one sentence each (validation reports them together).
+        node_names: The nodes concerned, when the problems are about nodes.
+    """
+
+    def __init__(
+        self, message: str, *, problems: Sequence[str] = (), node_names: Iterable[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.problems: tuple[str, ...] = tuple(problems) or (message,)
+        self.node_names: tuple[str, ...] = tuple(node_names)
+
+
+class DatasetError(DatamillError):
+    """A dataset could not be loaded, saved or configured.
+
+    Attributes:
+        dataset_name: The catalog name of the dataset, when known.
+    """
+
+    def __init__(self, message: str, *, dataset_name: str | None = None) -> None:
+        super().__init__(message)
+        self.dataset_name = dataset_name
+
+
+class DatasetNotFoundError(DatasetError):
+    """A name was looked up in the catalog and is not there."""
+
+
+class RunnerError(DatamillError):
+    """A pipeline run failed or could not start.
+
+    Attributes:
+        node_name: The node that failed, if a node failed.
+        nodes_to_rerun: Names of the nodes a rerun must execute to finish the run.
+        remote_traceback: The traceback text from the worker process, for the process executor.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node_name: str | None = None,
+        nodes_to_rerun: Sequence[str] = (),
+        remote_traceback: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.node_name = node_name
+        self.nodes_to_rerun: tuple[str, ...] = tuple(nodes_to_rerun)
+        self.remote_traceback = remote_traceback

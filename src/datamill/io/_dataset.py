@@ -1,0 +1,98 @@
+"""The dataset contract every dataset type follows.
+
+Public methods (``load``, ``save``, ``exists``, ``release``, ``describe``) are plain wrappers
+around protected ones (``_load``, ``_save``, ...) that a dataset type implements; the wrappers
+turn unexpected exceptions into :class:`~datamill.errors.DatasetError` naming the dataset.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar, Generic, TypeVar
+
+from datamill.errors import DatasetError
+
+__all__ = ["AbstractDataset"]
+
+LoadT = TypeVar("LoadT")
+SaveT = TypeVar("SaveT")
+
+
+class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
+    """Base class of every dataset: something a node's input is loaded from or output saved to.
+
+    Subclasses implement :meth:`_load`, :meth:`_save` and :meth:`_describe`, and may override
+    :meth:`_exists` and :meth:`_release`.
+
+    Class attributes:
+        persistent: The data outlives the process (files, tables). Memory data is not.
+        accepts_chunks: ``save`` may be called once per chunk yielded by a generator node,
+            each call adding to what was saved before in the same run.
+    """
+
+    persistent: ClassVar[bool] = True
+    accepts_chunks: ClassVar[bool] = False
+
+    def load(self) -> LoadT:
+        """Load and return the data.
+
+        Raises:
+            DatasetError: The data could not be loaded.
+        """
+        try:
+            return self._load()
+        except DatasetError:
+            raise
+        except Exception as exc:
+            raise DatasetError(f"Failed to load {self!r}: {type(exc).__name__}: {exc}") from exc
+
+    def save(self, data: SaveT) -> None:
+        """Save ``data``.
+
+        Raises:
+            DatasetError: ``data`` is ``None``, or the data could not be saved.
+        """
+        if data is None:
+            raise DatasetError(f"Cannot save None to {self!r}; return a value from the node.")
+        try:
+            self._save(data)
+        except DatasetError:
+            raise
+        except Exception as exc:
+            raise DatasetError(f"Failed to save to {self!r}: {type(exc).__name__}: {exc}") from exc
+
+    def exists(self) -> bool:
+        """Tell whether there is data to load."""
+        try:
+            return self._exists()
+        except DatasetError:
+            raise
+        except Exception as exc:
+            raise DatasetError(f"Failed to check whether {self!r} exists: {exc}") from exc
+
+    def release(self) -> None:
+        """Drop any data held in memory (what is stored stays)."""
+        self._release()
+
+    def describe(self) -> dict[str, Any]:
+        """Describe the dataset's configuration (never secrets)."""
+        return self._describe()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.describe().items() if v is not None)
+        return f"{type(self).__name__}({args})"
+
+    @abc.abstractmethod
+    def _load(self) -> LoadT: ...
+
+    @abc.abstractmethod
+    def _save(self, data: SaveT) -> None: ...
+
+    @abc.abstractmethod
+    def _describe(self) -> dict[str, Any]: ...
+
+    def _exists(self) -> bool:
+        return True
+
+    def _release(self) -> None:
+        return None

@@ -1,0 +1,252 @@
+"""One node's execution, split into phases an executor can place in different processes.
+
+``prepare`` loads the inputs and runs the ``before_*`` hooks; ``compute`` calls the node's
+function; ``finish`` maps the return value onto the outputs, runs the ``after_*`` hooks and
+saves. The sequential and thread executors run all three in one place; the process executor
+keeps ``prepare`` and ``finish`` in the main process and ships only ``compute`` to a worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+
+from datamill.errors import DatasetError, RunnerError
+from datamill.io import AbstractDataset, DataCatalog
+from datamill.pipeline import Node
+
+__all__ = ["NodeJob", "RunContext", "map_outputs"]
+
+Dataset = AbstractDataset[Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What every job of one run shares: datasets, hooks and which hooks have implementations.
+
+    Attributes:
+        inputs: For each node index, its ``(name, dataset)`` input pairs, without repeats.
+        outputs: For each node index, its output datasets, aligned with ``node.outputs``.
+    """
+
+    catalog: DataCatalog
+    run_id: str
+    hook: Any  # the pluggy hook relay, ``manager.hook``
+    inputs: Sequence[tuple[tuple[str, Dataset], ...]]
+    outputs: Sequence[tuple[Dataset, ...]]
+    load_hooks: bool
+    save_hooks: bool
+    before_node_hooks: bool
+    after_node_hooks: bool
+    error_node_hooks: bool
+
+
+def has_impls(manager: pluggy.PluginManager, *names: str) -> bool:
+    """Tell whether any of the named hooks has an implementation (cheap to skip otherwise)."""
+    return any(getattr(manager.hook, name).get_hookimpls() for name in names)
+
+
+class NodeJob:
+    """The execution of one node in one run."""
+
+    __slots__ = ("ctx", "index", "inputs", "node")
+
+    def __init__(self, index: int, node: Node, ctx: RunContext) -> None:
+        self.index = index
+        self.node = node
+        self.ctx = ctx
+        self.inputs: dict[str, Any] = {}
+
+    def run(self) -> BaseException | None:
+        """Run every phase here; return the error instead of raising it."""
+        try:
+            args, kwargs = self.prepare()
+            self.finish(self.compute(args, kwargs))
+        except Exception as exc:
+            self.failed(exc)
+            return exc
+        return None
+
+    def prepare(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Load the inputs and run the hooks before the call; return the call arguments."""
+        ctx, node = self.ctx, self.node
+        values: dict[str, Any] = {}
+        for name, dataset in ctx.inputs[self.index]:
+            values[name] = self._load(name, dataset)
+        if ctx.before_node_hooks:
+            self._apply_replacements(values)
+        self.inputs = values
+        return node.bind([values[name] for name in node.inputs])
+
+    def compute(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Call the node's function (a generator node returns its iterator unconsumed)."""
+        return self.node.func(*args, **kwargs)
+
+    def finish(self, result: Any) -> None:
+        """Map the result onto the outputs, run the after-hooks and save."""
+        node = self.node
+        if node.is_generator:
+            for chunk in result:
+                self._save_all(map_outputs(node, chunk))
+            outputs: dict[str, Any] = {}
+            if self.ctx.after_node_hooks:
+                self._after_hook(outputs)
+            return
+        outputs = map_outputs(node, result)
+        if self.ctx.after_node_hooks:
+            self._after_hook(outputs)
+        self._save_all(outputs)
+
+    def failed(self, error: BaseException) -> None:
+        """Run the error hooks for ``error``."""
+        if self.ctx.error_node_hooks:
+            self.ctx.hook.on_node_error(
+                error=error,
+                node=self.node,
+                inputs=self.inputs,
+                catalog=self.ctx.catalog,
+                run_id=self.ctx.run_id,
+            )
+
+    def _load(self, name: str, dataset: Dataset) -> Any:
+        ctx = self.ctx
+        if ctx.load_hooks:
+            ctx.hook.before_dataset_loaded(dataset_name=name, node=self.node)
+        try:
+            data = dataset.load()
+        except DatasetError as exc:
+            raise DatasetError(f"Could not load input {name!r}: {exc}", dataset_name=name) from exc
+        if ctx.load_hooks:
+            ctx.hook.after_dataset_loaded(dataset_name=name, data=data, node=self.node)
+        return data
+
+    def _save_all(self, outputs: Mapping[str, Any]) -> None:
+        ctx = self.ctx
+        for name, dataset in zip(self.node.outputs, ctx.outputs[self.index], strict=True):
+            data = outputs[name]
+            if ctx.save_hooks:
+                ctx.hook.before_dataset_saved(dataset_name=name, data=data, node=self.node)
+            try:
+                dataset.save(data)
+            except DatasetError as exc:
+                raise DatasetError(
+                    f"Could not save output {name!r}: {exc}", dataset_name=name
+                ) from exc
+            if ctx.save_hooks:
+                ctx.hook.after_dataset_saved(dataset_name=name, data=data, node=self.node)
+
+    def _apply_replacements(self, values: dict[str, Any]) -> None:
+        ctx = self.ctx
+        results = ctx.hook.before_node_run(
+            node=self.node, inputs=values, catalog=ctx.catalog, run_id=ctx.run_id
+        )
+        # pluggy calls the most recently registered hook first: apply in registration order.
+        for replacement in reversed(results):
+            if replacement is None:
+                continue
+            _check_replacement(self.node, replacement)
+            values.update(replacement)
+
+    def _after_hook(self, outputs: dict[str, Any]) -> None:
+        ctx = self.ctx
+        ctx.hook.after_node_run(
+            node=self.node,
+            inputs=self.inputs,
+            outputs=outputs,
+            catalog=ctx.catalog,
+            run_id=ctx.run_id,
+        )
+
+
+def _check_replacement(node: Node, replacement: object) -> None:
+    if not isinstance(replacement, Mapping):
+        raise RunnerError(
+            f"A before_node_run hook returned {type(replacement).__name__} for node "
+            f"{node.name!r}; it must return None or a dict of input names to new values.",
+            node_name=node.name,
+        )
+    unknown = [k for k in replacement if k not in node.inputs]
+    if unknown:
+        raise RunnerError(
+            f"A before_node_run hook replaced {', '.join(map(repr, unknown))}, which "
+            f"{'is' if len(unknown) == 1 else 'are'} not an input of node {node.name!r} "
+            f"(its inputs: {', '.join(map(repr, node.inputs)) or 'none'}).",
+            node_name=node.name,
+        )
+
+
+def map_outputs(node: Node, result: Any) -> dict[str, Any]:
+    """Match a function's return value (or one yielded chunk) to the node's outputs.
+
+    Raises:
+        RunnerError: The value does not have the shape the node's outputs declare.
+    """
+    style = node.output_style
+    if style == "single":
+        if result is None:
+            raise RunnerError(
+                f"Node {node.name!r} returned None for its output {node.outputs[0]!r}; "
+                "does the function end with a return statement?",
+                node_name=node.name,
+            )
+        return {node.outputs[0]: result}
+    if style == "none":
+        return {}
+    if style == "sequence":
+        return _sequence_outputs(node, result)
+    return _mapping_outputs(node, result)
+
+
+def _sequence_outputs(node: Node, result: Any) -> dict[str, Any]:
+    if not isinstance(result, list | tuple) or len(result) != len(node.outputs):
+        got = (
+            f"{type(result).__name__} of length {len(result)}"
+            if isinstance(result, list | tuple)
+            else type(result).__name__
+        )
+        raise RunnerError(
+            f"Node {node.name!r} must return a list or tuple of {len(node.outputs)} values "
+            f"(for {', '.join(map(repr, node.outputs))}), but returned a {got}.",
+            node_name=node.name,
+        )
+    return _checked(node, dict(zip(node.outputs, result, strict=True)))
+
+
+def _mapping_outputs(node: Node, result: Any) -> dict[str, Any]:
+    keys = node.output_keys or ()
+    if not isinstance(result, Mapping):
+        raise RunnerError(
+            f"Node {node.name!r} must return a dict with keys {_names(keys)}, but returned a "
+            f"{type(result).__name__}.",
+            node_name=node.name,
+        )
+    missing = [k for k in keys if k not in result]
+    extra = [k for k in result if k not in keys]
+    if missing or extra:
+        raise RunnerError(
+            f"Node {node.name!r} returned a dict with keys {_names(result)}, but its outputs "
+            f"expect {_names(keys)}"
+            + (f"; missing {_names(missing)}" if missing else "")
+            + (f"; unexpected {_names(extra)}" if extra else "")
+            + ".",
+            node_name=node.name,
+        )
+    return _checked(node, {name: result[key] for key, name in zip(keys, node.outputs, strict=True)})
+
+
+def _checked(node: Node, outputs: dict[str, Any]) -> dict[str, Any]:
+    nones = [name for name, value in outputs.items() if value is None]
+    if nones:
+        raise RunnerError(
+            f"Node {node.name!r} returned None for output {_names(nones)}; return a value "
+            "for every declared output.",
+            node_name=node.name,
+        )
+    return outputs
+
+
+def _names(names: Iterable[object]) -> str:
+    return ", ".join(repr(n) for n in names)

@@ -1,0 +1,306 @@
+"""Running a pipeline: check everything first, then hand the graph to the scheduler."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pluggy
+
+from datamill._text import did_you_mean, quoted
+from datamill.errors import RunnerError
+from datamill.hooks import RunParams, create_hook_manager
+from datamill.io import AbstractDataset, DataCatalog
+from datamill.pipeline import Pipeline, PipelineGraph
+from datamill.runner._executors import Done, Executor, create_executor
+from datamill.runner._job import NodeJob, RunContext, has_impls
+from datamill.runner._scheduler import DataTracker, Outcome, schedule
+
+__all__ = ["RemoteTraceback", "new_run_id", "run", "run_with"]
+
+Dataset = AbstractDataset[Any, Any]
+
+
+class RemoteTraceback(Exception):
+    """Carries the traceback text of an error raised in a worker process."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f"\n\nTraceback in the worker process:\n{self.text}"
+
+
+def run(
+    pipeline: Pipeline,
+    catalog: DataCatalog | None = None,
+    *,
+    executor: str | Executor = "sequential",
+    workers: int | None = None,
+    hooks: Iterable[object] = (),
+) -> dict[str, Any]:
+    """Run ``pipeline`` and return its free outputs.
+
+    Args:
+        pipeline: What to run.
+        catalog: Where inputs come from and outputs go; undeclared intermediates are kept in
+            memory. Defaults to an empty catalog.
+        executor: ``"sequential"``, ``"thread"``, ``"process"``, or an executor object.
+        workers: Parallelism of the thread and process executors.
+        hooks: Hook objects to register for this run, besides installed plugins.
+
+    Returns:
+        The value of every output of the pipeline that the catalog does not declare.
+
+    Raises:
+        RunnerError: The pipeline cannot run (missing inputs, unsendable functions, ...) or
+            a node failed; the error names the node and what to rerun.
+
+    Example:
+        >>> from datamill import MemoryDataset, Pipeline, node
+        >>> total = Pipeline([node(sum, "numbers", "total")])
+        >>> run(total, DataCatalog({"numbers": MemoryDataset([1, 2, 3])}))
+        {'total': 6}
+    """
+    if not isinstance(pipeline, Pipeline):
+        raise TypeError(f"run() needs a Pipeline, got {type(pipeline).__name__}.")
+    catalog = DataCatalog() if catalog is None else catalog
+    chosen = create_executor(executor, workers) if isinstance(executor, str) else executor
+    manager = create_hook_manager(hooks)
+    manager.hook.after_catalog_created(catalog=catalog)
+    return run_with(pipeline, catalog, chosen, manager)
+
+
+def new_run_id() -> str:
+    """A unique run id that sorts by start time (``20261122T101500.123456Z-3fa2c1``)."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}Z-{secrets.token_hex(3)}"
+
+
+def run_with(
+    pipeline: Pipeline,
+    catalog: DataCatalog,
+    executor: Executor,
+    manager: pluggy.PluginManager,
+    run_id: str | None = None,
+) -> dict[str, Any]:
+    """Run with an explicit executor and hook manager (what sessions and tools call)."""
+    _check_runnable(pipeline, catalog, executor)
+    free_outputs = sorted(o for o in pipeline.outputs() if o not in catalog)
+    names, datasets = _resolve_datasets(pipeline, catalog)
+    run_params = RunParams(
+        run_id=run_id or new_run_id(),
+        executor=executor.name,
+        workers=executor.capacity,
+        node_count=len(pipeline),
+    )
+    ctx = _context(
+        pipeline.graph,
+        catalog=catalog,
+        names=names,
+        datasets=datasets,
+        manager=manager,
+        run_id=run_params["run_id"],
+    )
+    hook = manager.hook
+    hook.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
+    try:
+        outcome = _execute(pipeline.graph, executor, ctx, _tracker(pipeline.graph, names, datasets))
+        if outcome.failures:
+            raise _failure_error(outcome, pipeline.graph, datasets, names)
+        outputs = {name: datasets[names[name]].load() for name in free_outputs}
+    except BaseException as exc:
+        hook.on_pipeline_error(error=exc, run_params=run_params, pipeline=pipeline, catalog=catalog)
+        raise
+    hook.after_pipeline_run(
+        run_params=run_params, outputs=outputs, pipeline=pipeline, catalog=catalog
+    )
+    return outputs
+
+
+def _execute(
+    graph: PipelineGraph, executor: Executor, ctx: RunContext, tracker: DataTracker
+) -> Outcome:
+    nodes = graph.nodes
+    executor.start()
+    try:
+        return schedule(graph, executor, lambda i: NodeJob(i, nodes[i], ctx), tracker)
+    finally:
+        executor.close()
+
+
+def _check_runnable(pipeline: Pipeline, catalog: DataCatalog, executor: Executor) -> None:
+    problems = [
+        *_missing_inputs(pipeline, catalog),
+        *_chunk_problems(pipeline, catalog),
+        *executor.problems(pipeline),
+    ]
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise RunnerError(f"The pipeline cannot run: {problems[0]}")
+    listed = "\n".join(f"  - {p}" for p in problems)
+    raise RunnerError(f"The pipeline cannot run; {len(problems)} problems:\n{listed}")
+
+
+def _missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
+    problems = []
+    for name in sorted(pipeline.inputs()):
+        if name not in catalog:
+            consumers = quoted(n.name for n in pipeline.consumers_of(name))
+            problems.append(
+                f"input {name!r} (needed by {consumers}) is not in the catalog and no node "
+                f"produces it.{did_you_mean(name, catalog.list())} Add it to the catalog."
+            )
+            continue
+        dataset = catalog[name]
+        if not dataset.persistent and not dataset.exists():
+            problems.append(
+                f"input {name!r} is a {type(dataset).__name__} with no data; "
+                "save data to it before the run."
+            )
+    return problems
+
+
+def _chunk_problems(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
+    problems = []
+    for n in pipeline.nodes:
+        if not n.is_generator:
+            continue
+        for out in n.outputs:
+            dataset = catalog.get(out)
+            if dataset is None or not dataset.accepts_chunks:
+                kind = "an undeclared (memory)" if dataset is None else type(dataset).__name__
+                problems.append(
+                    f"node {n.name!r} yields chunks, but its output {out!r} is {kind} dataset, "
+                    "which keeps a single value; declare it as a dataset that accepts chunks "
+                    "(e.g. a partitioned dataset) or make the function return its result."
+                )
+    return problems
+
+
+def _resolve_datasets(
+    pipeline: Pipeline, catalog: DataCatalog
+) -> tuple[dict[str, int], list[Dataset]]:
+    names: dict[str, int] = {}
+    datasets: list[Dataset] = []
+    for n in pipeline.nodes:
+        for name in (*n.inputs, *n.outputs):
+            if name not in names:
+                names[name] = len(datasets)
+                datasets.append(catalog.ensure(name))
+    return names, datasets
+
+
+def _context(
+    graph: PipelineGraph,
+    *,
+    catalog: DataCatalog,
+    names: dict[str, int],
+    datasets: list[Dataset],
+    manager: pluggy.PluginManager,
+    run_id: str,
+) -> RunContext:
+    nodes = graph.nodes
+    return RunContext(
+        catalog=catalog,
+        run_id=run_id,
+        hook=manager.hook,
+        inputs=[
+            tuple((d, datasets[names[d]]) for d in dict.fromkeys(n.inputs)) for n in graph.nodes
+        ],
+        outputs=[tuple(datasets[names[d]] for d in n.outputs) for n in nodes],
+        load_hooks=has_impls(manager, "before_dataset_loaded", "after_dataset_loaded"),
+        save_hooks=has_impls(manager, "before_dataset_saved", "after_dataset_saved"),
+        before_node_hooks=has_impls(manager, "before_node_run"),
+        after_node_hooks=has_impls(manager, "after_node_run"),
+        error_node_hooks=has_impls(manager, "on_node_error"),
+    )
+
+
+def _tracker(graph: PipelineGraph, names: dict[str, int], datasets: list[Dataset]) -> DataTracker:
+    inputs_of = [tuple(names[d] for d in dict.fromkeys(n.inputs)) for n in graph.nodes]
+    counts = [0] * len(datasets)
+    for slots in inputs_of:
+        for slot in slots:
+            counts[slot] += 1
+    release = [
+        # Data produced in this run is dropped after its last consumer; the run's own
+        # inputs are dropped only when they are stored elsewhere (they are just cached).
+        ds.release if (name in graph.producer or ds.persistent) else None
+        for name, ds in zip(names, datasets, strict=True)
+    ]
+    return DataTracker(inputs_of=inputs_of, consumer_counts=counts, release=release)
+
+
+def _failure_error(
+    outcome: Outcome, graph: PipelineGraph, datasets: list[Dataset], names: dict[str, int]
+) -> RunnerError:
+    first = outcome.failures[0]
+    error = first.error
+    assert error is not None
+    if first.remote_traceback and error.__cause__ is None:
+        error.__cause__ = RemoteTraceback(first.remote_traceback)
+    rerun = _nodes_to_rerun(graph, outcome.finished, datasets, names)
+    message = f"Node {first.job.node.name!r} failed: {type(error).__name__}: {error}"
+    message += _other_failures(outcome.failures[1:])
+    message += "\n" + _rerun_hint(graph, rerun)
+    failure = RunnerError(
+        message,
+        node_name=first.job.node.name,
+        nodes_to_rerun=[graph.nodes[i].name for i in rerun],
+        remote_traceback=first.remote_traceback,
+    )
+    failure.__cause__ = error
+    return failure
+
+
+def _other_failures(others: Sequence[Done]) -> str:
+    if not others:
+        return ""
+    listed = quoted(d.job.node.name for d in others)
+    return f"\n{len(others)} other node(s) failed too: {listed}."
+
+
+def _nodes_to_rerun(
+    graph: PipelineGraph, finished: list[int], datasets: list[Dataset], names: dict[str, int]
+) -> list[int]:
+    """Nodes that did not finish, plus the producers of in-memory data they still need."""
+    done = set(finished)
+    needed = {i for i in range(len(graph.nodes)) if i not in done}
+    stack = list(needed)
+    while stack:
+        for name in graph.nodes[stack.pop()].inputs:
+            producer = graph.producer.get(name)
+            if producer is None or producer in needed:
+                continue
+            if not datasets[names[name]].persistent:
+                needed.add(producer)
+                stack.append(producer)
+    return sorted(needed)
+
+
+def _rerun_hint(graph: PipelineGraph, rerun: list[int]) -> str:
+    chosen = set(rerun)
+    roots = [i for i in rerun if not any(p in chosen for p in graph.parents[i])]
+    downstream = _downstream(graph, roots)
+    names = [graph.nodes[i].name for i in (roots if downstream == chosen else rerun)]
+    method = "from_nodes" if downstream == chosen else "only_nodes"
+    args = ", ".join(repr(n) for n in names[:10])
+    more = (
+        f", ... ({len(names) - 10} more; see RunnerError.nodes_to_rerun)" if len(names) > 10 else ""
+    )
+    return f"To finish the run, rerun {len(rerun)} node(s): pipeline.{method}({args}{more})."
+
+
+def _downstream(graph: PipelineGraph, roots: list[int]) -> set[int]:
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        for child in graph.children[stack.pop()]:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen

@@ -1,0 +1,99 @@
+"""The one scheduling loop behind every executor.
+
+The loop keeps, for each node, the number of parent nodes that have not finished yet, and
+for each dataset the number of consumers that have not finished yet. When a job finishes,
+only its children's counters and its inputs' counters change: a node becomes ready when its
+counter reaches zero, and an intermediate dataset is released when its counter does. Ready
+nodes wait in a heap ordered by topological position, so the sequential executor runs the
+pipeline in its topological order. Nothing ever rescans the pending nodes.
+
+On the first failure no new job starts; the jobs already running finish (and their results
+are kept); then the outcome reports every failure.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from datamill.pipeline import PipelineGraph
+from datamill.runner._executors import Done, Executor
+from datamill.runner._job import NodeJob
+
+__all__ = ["DataTracker", "Outcome", "schedule"]
+
+
+@dataclass(frozen=True, slots=True)
+class DataTracker:
+    """Datasets numbered as slots, for counting consumers without dictionary look-ups.
+
+    Attributes:
+        inputs_of: For each node index, the slots of its distinct inputs.
+        consumer_counts: For each slot, how many nodes consume it.
+        release: For each slot, what to call once its last consumer finished (``None`` to
+            keep the data, e.g. the pipeline's own inputs held in memory).
+    """
+
+    inputs_of: Sequence[Sequence[int]]
+    consumer_counts: Sequence[int]
+    release: Sequence[Callable[[], None] | None]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to each node of a run.
+
+    Attributes:
+        finished: Indices of the nodes that completed, in completion order.
+        failures: The failed jobs, in the order they were reported.
+    """
+
+    finished: list[int] = field(default_factory=list)
+    failures: list[Done] = field(default_factory=list)
+
+
+def schedule(
+    graph: PipelineGraph,
+    executor: Executor,
+    make_job: Callable[[int], NodeJob],
+    data: DataTracker,
+) -> Outcome:
+    """Run every node of ``graph`` on ``executor``, respecting dependencies.
+
+    Args:
+        graph: The pipeline's graph.
+        executor: Where jobs run (already started).
+        make_job: Builds the job of node ``i``.
+        data: Which datasets each node consumes, and what to release when.
+    """
+    waiting = [len(p) for p in graph.parents]
+    ready = [i for i, w in enumerate(waiting) if w == 0]  # ascending: already a heap
+    children = graph.children
+    pending_consumers = list(data.consumer_counts)
+    outcome = Outcome()
+    running = 0
+    capacity = executor.capacity
+    while running or (ready and not outcome.failures):
+        while ready and not outcome.failures and running < capacity:
+            index = heapq.heappop(ready)
+            running += 1
+            executor.submit(make_job(index), running == 1 and not ready)
+        for done in executor.wait():
+            running -= 1
+            index = done.job.index
+            if done.error is not None:
+                outcome.failures.append(done)
+                continue
+            outcome.finished.append(index)
+            for child in children[index]:
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    heapq.heappush(ready, child)
+            for slot in data.inputs_of[index]:
+                pending_consumers[slot] -= 1
+                if pending_consumers[slot] == 0:
+                    release = data.release[slot]
+                    if release is not None:
+                        release()
+    return outcome
