@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from importlib.metadata import entry_points
 
 import pluggy
 
@@ -63,6 +62,8 @@ def entry_point_hooks() -> tuple[object, ...]:
     Raises:
         DatamillError: An installed plugin fails to load (the entry point is named).
     """
+    from importlib.metadata import entry_points  # slow to import: only when needed
+
     loaded = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from types import MappingProxyType
 
 from datamill.pipeline._node import Node
 
@@ -43,6 +44,7 @@ class _Index:
     producer: dict[str, Node]
     consumers: dict[str, list[Node]]
     problems: list[str]
+    offenders: list[str]  # names of the nodes the problems are about
 
 
 def index_datasets(nodes: Sequence[Node]) -> _Index:
@@ -51,12 +53,14 @@ def index_datasets(nodes: Sequence[Node]) -> _Index:
     producer: dict[str, Node] = {}
     consumers: dict[str, list[Node]] = {}
     problems: list[str] = []
+    offenders: list[str] = []
     for n in nodes:
         if by_name.setdefault(n.name, n) is not n:
             problems.append(
                 f"Two different nodes are named {n.name!r} ({by_name[n.name].func_name} and "
                 f"{n.func_name}); give one of them another name= or a namespace."
             )
+            offenders.append(n.name)
         for out in n.outputs:
             first = producer.setdefault(out, n)
             if first is not n:
@@ -64,9 +68,10 @@ def index_datasets(nodes: Sequence[Node]) -> _Index:
                     f"Dataset {out!r} is produced by two nodes, {first.name!r} and {n.name!r}; "
                     "a dataset must have exactly one producer. Rename one of the outputs."
                 )
+                offenders.extend((first.name, n.name))
         for inp in dict.fromkeys(n.inputs):
             consumers.setdefault(inp, []).append(n)
-    return _Index(producer, consumers, problems)
+    return _Index(producer, consumers, problems, offenders)
 
 
 def build_graph(nodes: Sequence[Node], index: _Index) -> PipelineGraph | list[Node]:
@@ -120,9 +125,11 @@ def _ordered_graph(
         parents=tuple(tuple(new[p] for p in parents[i]) for i in order),
         children=tuple(tuple(new[c] for c in children[i]) for i in order),
         layers=tuple(tuple(new[i] for i in bucket) for bucket in buckets),
-        position=position,
-        producer={d: position[n.name] for d, n in index.producer.items()},
-        consumers={d: tuple(position[n.name] for n in ns) for d, ns in index.consumers.items()},
+        position=MappingProxyType(position),
+        producer=MappingProxyType({d: position[n.name] for d, n in index.producer.items()}),
+        consumers=MappingProxyType(
+            {d: tuple(sorted(position[n.name] for n in ns)) for d, ns in index.consumers.items()}
+        ),
     )
 
 

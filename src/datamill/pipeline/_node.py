@@ -71,9 +71,13 @@ class Node:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash(self._key()))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild through __init__ so the cached hash is recomputed in the new process.
+        return (Node, tuple(getattr(self, f) for f in _FIELDS))
+
     def _key(self) -> tuple[object, ...]:
         return (
-            self.func,
+            _hashable(self.func),
             self.inputs,
             self.outputs,
             self.name,
@@ -125,6 +129,13 @@ class Node:
         name = self.name if namespace is None else f"{namespace}.{self.name}"
         inputs = self.inputs if rename is None else tuple(rename(i) for i in self.inputs)
         outputs = self.outputs if rename is None else tuple(rename(o) for o in self.outputs)
+        problems = _check_names(inputs, outputs) if rename is not None else []
+        if problems:
+            raise PipelineError(
+                f"Renaming the datasets of node {name!r} makes it invalid: " + " ".join(problems),
+                problems=problems,
+                node_names=[name],
+            )
         return Node(
             func=self.func,
             inputs=inputs,
@@ -137,6 +148,29 @@ class Node:
             output_keys=self.output_keys,
             is_generator=self.is_generator,
         )
+
+
+_FIELDS = (
+    "func",
+    "inputs",
+    "outputs",
+    "name",
+    "tags",
+    "namespace",
+    "input_keywords",
+    "output_style",
+    "output_keys",
+    "is_generator",
+)
+
+
+def _hashable(func: Callable[..., Any]) -> object:
+    """The function itself, or its identity for callable objects that are not hashable."""
+    try:
+        hash(func)
+    except TypeError:
+        return ("unhashable callable", id(func))
+    return func
 
 
 def is_parameter(name: str) -> bool:
@@ -237,7 +271,10 @@ def _normalise_outputs(
     if isinstance(outputs, str):
         return (_dataset_name(outputs, func, "output"),), "single", None
     if isinstance(outputs, Mapping):
-        keys = tuple(str(k) for k in outputs)
+        keys = tuple(outputs)
+        for key in keys:
+            if not isinstance(key, str):
+                raise TypeError(f"Output keys must be strings, got {key!r}.")
         names = tuple(_dataset_name(v, func, "output") for v in outputs.values())
         return names, "mapping", keys
     if isinstance(outputs, Sequence):
@@ -259,11 +296,13 @@ def _dataset_name(value: object, func: Callable[..., Any], role: str) -> str:
 
 def _check_names(inputs: tuple[str, ...], outputs: tuple[str, ...]) -> list[str]:
     problems = []
-    duplicated = [name for name, count in Counter(outputs).items() if count > 1]
-    if duplicated:
+    unique_outputs = set(outputs)
+    if len(unique_outputs) != len(outputs):
+        duplicated = [name for name, count in Counter(outputs).items() if count > 1]
         problems.append(f"Output {quoted(duplicated)} is listed more than once.")
-    input_set = set(inputs)
-    overlap = [o for o in dict.fromkeys(outputs) if o in input_set]
+    overlap = (
+        [o for o in dict.fromkeys(outputs) if o in inputs] if unique_outputs & set(inputs) else []
+    )
     if overlap:
         problems.append(
             f"Dataset {quoted(overlap)} is both an input and an output; a node cannot "
@@ -395,6 +434,10 @@ def _is_generator(func: Callable[..., Any]) -> bool:
     target: Any = func
     while isinstance(target, functools.partial):
         target = target.func
+    if isinstance(target, types.MethodType):
+        target = target.__func__
+    if not isinstance(target, types.FunctionType | type):
+        target = type(target).__call__  # a callable object: look at its __call__ method
     return inspect.isgeneratorfunction(target)
 
 

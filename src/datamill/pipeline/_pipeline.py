@@ -354,7 +354,7 @@ def _flatten(items: Iterable[Node | Pipeline]) -> list[Node]:
 def _validated_graph(nodes: list[Node]) -> PipelineGraph:
     index = index_datasets(nodes)
     if index.problems:
-        raise _problems_error(index.problems, nodes)
+        raise _problems_error(index.problems, nodes, index.offenders)
     graph = build_graph(nodes, index)
     if isinstance(graph, PipelineGraph):
         return graph
@@ -366,6 +366,10 @@ def _validated_graph(nodes: list[Node]) -> PipelineGraph:
     )
 
 
-def _problems_error(problems: list[str], nodes: list[Node]) -> PipelineError:
+def _problems_error(problems: list[str], nodes: list[Node], offenders: list[str]) -> PipelineError:
     header = f"{len(problems)} problem(s) in a pipeline of {len(nodes)} nodes:"
-    return PipelineError("\n".join([header, *(f"  - {p}" for p in problems)]), problems=problems)
+    return PipelineError(
+        "\n".join([header, *(f"  - {p}" for p in problems)]),
+        problems=problems,
+        node_names=dict.fromkeys(offenders),
+    )

@@ -1,5 +1,7 @@
 """The runner layer: one scheduler loop, pluggable executors, hook dispatch."""
 
+from typing import TYPE_CHECKING, Any
+
 from datamill.runner._executors import (
     EXECUTORS,
     Done,
@@ -9,7 +11,6 @@ from datamill.runner._executors import (
     create_executor,
 )
 from datamill.runner._job import NodeJob
-from datamill.runner._process import ProcessExecutor
 from datamill.runner._run import RemoteTraceback, new_run_id, run, run_with
 
 __all__ = [
@@ -26,3 +27,15 @@ __all__ = [
     "run",
     "run_with",
 ]
+
+if TYPE_CHECKING:
+    from datamill.runner._process import ProcessExecutor
+
+
+def __getattr__(name: str) -> Any:
+    # multiprocessing is imported only when the process executor is used (fast start).
+    if name == "ProcessExecutor":
+        from datamill.runner._process import ProcessExecutor
+
+        return ProcessExecutor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
