@@ -418,3 +418,25 @@ def test_generator_chunks_are_saved_in_order(executor: str) -> None:
     catalog = DataCatalog({"parts": sink}, parameters={"n": 4})
     run_on(executor, Pipeline([node(f.chunks, "params:n", "parts")]), catalog)
     assert sink.chunks == [0, 1, 2, 3]
+
+
+class FailingBeforeRun:
+    """Fails in before_pipeline_run and records the pipeline error hook."""
+
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        raise RuntimeError("hook refused")
+
+    @hook_impl
+    def on_pipeline_error(self, error: BaseException) -> None:
+        self.errors.append(error)
+
+
+def test_a_failing_before_pipeline_run_hook_fires_the_error_hook() -> None:
+    hooks = FailingBeforeRun()
+    with pytest.raises(RuntimeError, match="hook refused"):
+        run(chain(1), memory(d0=0), hooks=[hooks])
+    assert [str(e) for e in hooks.errors] == ["hook refused"]

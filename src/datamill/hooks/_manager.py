@@ -46,7 +46,8 @@ def _register(manager: pluggy.PluginManager, plugin: object) -> None:
         manager.register(plugin)
         manager.check_pending()
     except (pluggy.PluginValidationError, ValueError) as exc:
-        manager.unregister(plugin)
+        if manager.is_registered(plugin):
+            manager.unregister(plugin)
         raise DatamillError(
             f"Hooks object {plugin!r} is invalid: {exc}. Hook methods must be named after a "
             "datamill hook (e.g. before_node_run) and take only arguments of that hook."

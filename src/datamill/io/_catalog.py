@@ -60,8 +60,9 @@ class DataCatalog:
     def __getitem__(self, name: str) -> AbstractDataset[Any, Any]:
         dataset = self.get(name)
         if dataset is None:
+            known = [*self._datasets, *_parameter_names(self._parameters)]
             raise DatasetNotFoundError(
-                f"Dataset {name!r} is not in the catalog.{did_you_mean(name, self.list())} "
+                f"Dataset {name!r} is not in the catalog.{did_you_mean(name, known)} "
                 "Declare it in the catalog, or check the spelling.",
                 dataset_name=name,
             )
@@ -77,16 +78,16 @@ class DataCatalog:
         return f"DataCatalog({len(self._datasets)} datasets, {len(self._parameters)} parameters)"
 
     def get(self, name: str) -> AbstractDataset[Any, Any] | None:
-        """Return the dataset called ``name``, or ``None`` if the catalog has none."""
+        """Return the dataset called ``name``, or ``None`` if the catalog has none.
+
+        A parameter is served by a new memory dataset on each call, so that releasing or
+        listing datasets never touches parameters.
+        """
         dataset = self._datasets.get(name)
         if dataset is not None:
             return dataset
         value = self._parameter(name)
-        if value is _MISSING:
-            return None
-        dataset = MemoryDataset(value)
-        self._datasets[name] = dataset
-        return dataset
+        return None if value is _MISSING else MemoryDataset(value)
 
     def ensure(self, name: str) -> AbstractDataset[Any, Any]:
         """Return the dataset called ``name``, creating the default one if it is undeclared."""
@@ -137,26 +138,47 @@ class DataCatalog:
         try:
             return dataset.load()
         except DatasetError as exc:
-            raise _named(exc, name) from exc
+            _name(exc, name)
+            raise
 
     def save(self, name: str, data: Any) -> None:
-        """Save ``data`` to the dataset called ``name``, creating a memory one if undeclared."""
+        """Save ``data`` to the dataset called ``name``, creating a memory one if undeclared.
+
+        Raises:
+            DatasetError: ``name`` is a parameter (read-only), or saving failed.
+        """
+        if name not in self._datasets and self._parameter(name) is not _MISSING:
+            raise DatasetError(
+                f"Cannot save to {name!r}: parameters are read-only. Save the value under "
+                "another dataset name, or change it in the parameters.",
+                dataset_name=name,
+            )
         dataset = self.ensure(name)
         try:
             dataset.save(data)
         except DatasetError as exc:
-            raise _named(exc, name) from exc
+            _name(exc, name)
+            raise
 
     def exists(self, name: str) -> bool:
         """Tell whether the dataset called ``name`` has data (``False`` if undeclared)."""
         dataset = self.get(name)
-        return dataset is not None and dataset.exists()
+        try:
+            return dataset is not None and dataset.exists()
+        except DatasetError as exc:
+            _name(exc, name)
+            raise
 
     def release(self, name: str) -> None:
         """Drop the data the dataset called ``name`` holds in memory."""
-        dataset = self.get(name)
-        if dataset is not None:
+        dataset = self._datasets.get(name)
+        if dataset is None:
+            return
+        try:
             dataset.release()
+        except DatasetError as exc:
+            _name(exc, name)
+            raise
 
     def _parameter(self, name: str) -> Any:
         if name == _PARAMETERS:
@@ -182,7 +204,15 @@ def _lookup(tree: Mapping[str, Any], key: str) -> Any:
     return _MISSING
 
 
-def _named(exc: DatasetError, name: str) -> DatasetError:
-    if exc.dataset_name is not None:
-        return exc
-    return type(exc)(f"Dataset {name!r}: {exc}", dataset_name=name)
+def _name(exc: DatasetError, name: str) -> None:
+    """Make ``exc`` name the dataset, keeping its type and attributes."""
+    if exc.dataset_name is None:
+        exc.dataset_name = name
+        exc.args = (f"Dataset {name!r}: {exc}", *exc.args[1:])
+
+
+def _parameter_names(tree: Mapping[str, Any], prefix: str = _PARAMS_PREFIX) -> Iterator[str]:
+    for key, value in tree.items():
+        yield prefix + key
+        if isinstance(value, Mapping):
+            yield from _parameter_names(value, f"{prefix}{key}.")

@@ -68,11 +68,18 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         except DatasetError:
             raise
         except Exception as exc:
-            raise DatasetError(f"Failed to check whether {self!r} exists: {exc}") from exc
+            raise DatasetError(
+                f"Failed to check whether {self!r} exists: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def release(self) -> None:
         """Drop any data held in memory (what is stored stays)."""
-        self._release()
+        try:
+            self._release()
+        except DatasetError:
+            raise
+        except Exception as exc:
+            raise DatasetError(f"Failed to release {self!r}: {type(exc).__name__}: {exc}") from exc
 
     def describe(self) -> dict[str, Any]:
         """Describe the dataset's configuration (never secrets)."""

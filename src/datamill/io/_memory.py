@@ -18,6 +18,9 @@ class _Empty:
     def __repr__(self) -> str:
         return "<empty>"
 
+    def __reduce__(self) -> str:
+        return "_EMPTY"  # pickles and copies as the module's single instance
+
 
 _EMPTY: Any = _Empty()
 

@@ -105,8 +105,8 @@ def run_with(
         run_id=run_params["run_id"],
     )
     hook = manager.hook
-    hook.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
     try:
+        hook.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
         outcome = _execute(pipeline.graph, executor, ctx, _tracker(pipeline.graph, names, datasets))
         if outcome.failures:
             raise _failure_error(outcome, pipeline.graph, datasets, names)

@@ -1,0 +1,228 @@
+"""A contract every dataset type must honour, as a test class to inherit.
+
+A dataset author subclasses :class:`DatasetContract` in a test module (the subclass name must
+start with ``Test`` for pytest to collect it) and provides three fixtures::
+
+    class TestCsvDataset(DatasetContract):
+        @pytest.fixture
+        def make_dataset(self, tmp_path: Path) -> DatasetFactory:
+            return lambda: CsvDataset(tmp_path / "table.csv")
+
+        @pytest.fixture
+        def sample_data(self) -> Any:
+            return [{"a": 1}]
+
+        @pytest.fixture
+        def other_data(self) -> Any:
+            return [{"a": 2}]
+
+``make_dataset`` returns a factory: each call gives a new dataset object, with no data yet,
+backed by the same storage (the same path, table or bucket key). Override ``secrets`` to list
+strings (passwords, tokens) the dataset is configured with, which must never show up in its
+description or repr, and :meth:`DatasetContract.assert_same_data` when ``==`` cannot compare
+the data type (data frames, arrays).
+
+This module depends on pytest and datamill only, so that it can ship as ``datamill.testing``.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+
+from datamill.errors import DatasetError
+from datamill.io import AbstractDataset
+
+__all__ = ["DatasetContract", "DatasetFactory"]
+
+DatasetFactory = Callable[[], AbstractDataset[Any, Any]]
+"""Returns a new dataset object, without data, on the storage shared by every call."""
+
+
+def _strings_in(value: object) -> Iterator[str]:
+    """Every string inside a description (keys and values, nested containers included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings_in(key)
+            yield from _strings_in(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _strings_in(item)
+    else:
+        yield repr(value)
+
+
+class DatasetContract:
+    """The behaviour every dataset type shares; inherit it and provide the fixtures."""
+
+    @pytest.fixture
+    def make_dataset(self) -> DatasetFactory:
+        """A factory of new, empty dataset objects on the same storage (override it)."""
+        raise NotImplementedError("Define a `make_dataset` fixture in the test class.")
+
+    @pytest.fixture
+    def sample_data(self) -> Any:
+        """Data the dataset can save and load back (override it)."""
+        raise NotImplementedError("Define a `sample_data` fixture in the test class.")
+
+    @pytest.fixture
+    def other_data(self) -> Any:
+        """Data different from ``sample_data``, to check that a save replaces (override it)."""
+        raise NotImplementedError("Define an `other_data` fixture in the test class.")
+
+    @pytest.fixture
+    def secrets(self) -> Sequence[str]:
+        """Strings the dataset is configured with that must never be revealed."""
+        return ()
+
+    def assert_same_data(self, loaded: Any, expected: Any) -> None:
+        """Fail unless ``loaded`` is the data ``expected``; override for unusual types."""
+        assert loaded == expected
+
+    # -- existence and loading ------------------------------------------------------------
+
+    def test_is_a_dataset(self, make_dataset: DatasetFactory) -> None:
+        assert isinstance(make_dataset(), AbstractDataset)
+
+    def test_new_dataset_has_no_data(self, make_dataset: DatasetFactory) -> None:
+        assert make_dataset().exists() is False
+
+    def test_loading_before_saving_raises_dataset_error(self, make_dataset: DatasetFactory) -> None:
+        with pytest.raises(DatasetError):
+            make_dataset().load()
+
+    def test_save_then_load_round_trips(
+        self, make_dataset: DatasetFactory, sample_data: Any
+    ) -> None:
+        dataset = make_dataset()
+        dataset.save(sample_data)
+
+        self.assert_same_data(dataset.load(), sample_data)
+        self.assert_same_data(dataset.load(), sample_data)
+
+    def test_exists_after_save(self, make_dataset: DatasetFactory, sample_data: Any) -> None:
+        dataset = make_dataset()
+        dataset.save(sample_data)
+
+        assert dataset.exists() is True
+
+    def test_saving_again_replaces_the_data(
+        self, make_dataset: DatasetFactory, sample_data: Any, other_data: Any
+    ) -> None:
+        dataset = make_dataset()
+        if dataset.accepts_chunks:
+            pytest.skip("a dataset that accepts chunks adds to what it holds on each save")
+        dataset.save(sample_data)
+        dataset.save(other_data)
+
+        self.assert_same_data(dataset.load(), other_data)
+
+    def test_saving_none_raises_and_stores_nothing(self, make_dataset: DatasetFactory) -> None:
+        dataset = make_dataset()
+
+        with pytest.raises(DatasetError, match="None"):
+            dataset.save(None)
+        assert dataset.exists() is False
+
+    # -- persistence and release ------------------------------------------------------------
+
+    def test_persistent_flag_tells_whether_data_outlives_the_object(
+        self, make_dataset: DatasetFactory, sample_data: Any
+    ) -> None:
+        make_dataset().save(sample_data)
+
+        assert make_dataset().exists() is make_dataset().persistent
+
+    def test_release_drops_memory_but_keeps_stored_data(
+        self, make_dataset: DatasetFactory, sample_data: Any
+    ) -> None:
+        dataset = make_dataset()
+        dataset.save(sample_data)
+        dataset.release()
+
+        if dataset.persistent:
+            self.assert_same_data(dataset.load(), sample_data)
+        else:
+            assert dataset.exists() is False
+            with pytest.raises(DatasetError):
+                dataset.load()
+
+    def test_release_of_an_empty_dataset_is_harmless(self, make_dataset: DatasetFactory) -> None:
+        dataset = make_dataset()
+        dataset.release()
+
+        assert dataset.exists() is False
+
+    def test_saving_after_release_works(
+        self, make_dataset: DatasetFactory, sample_data: Any, other_data: Any
+    ) -> None:
+        dataset = make_dataset()
+        dataset.save(sample_data)
+        dataset.release()
+        dataset.save(other_data)
+
+        assert dataset.exists() is True
+        if not dataset.accepts_chunks:
+            self.assert_same_data(dataset.load(), other_data)
+
+    # -- description ------------------------------------------------------------------------
+
+    def test_describe_is_a_dict_with_string_keys(
+        self, make_dataset: DatasetFactory, sample_data: Any
+    ) -> None:
+        dataset = make_dataset()
+        before = dataset.describe()
+        dataset.save(sample_data)
+        after = dataset.describe()
+
+        for description in (before, after):
+            assert isinstance(description, dict)
+            assert all(isinstance(key, str) for key in description)
+
+    def test_describe_and_repr_reveal_no_secrets(
+        self, make_dataset: DatasetFactory, sample_data: Any, secrets: Sequence[str]
+    ) -> None:
+        dataset = make_dataset()
+        dataset.save(sample_data)
+        shown = [*_strings_in(dataset.describe()), repr(dataset)]
+
+        leaks = [s for s in secrets for text in shown if s in text]
+        assert leaks == []
+
+    def test_repr_names_the_dataset_type(self, make_dataset: DatasetFactory) -> None:
+        dataset = make_dataset()
+
+        assert repr(dataset).startswith(f"{type(dataset).__name__}(")
+
+    # -- pickling ---------------------------------------------------------------------------
+
+    def test_pickled_dataset_loads_the_saved_data(
+        self, make_dataset: DatasetFactory, sample_data: Any
+    ) -> None:
+        dataset = make_dataset()
+        dataset.save(sample_data)
+        restored = pickle.loads(pickle.dumps(dataset))
+
+        assert type(restored) is type(dataset)
+        assert restored.exists() is True
+        self.assert_same_data(restored.load(), sample_data)
+
+    def test_pickled_empty_dataset_has_no_data(self, make_dataset: DatasetFactory) -> None:
+        restored = pickle.loads(pickle.dumps(make_dataset()))
+
+        assert restored.exists() is False
+        with pytest.raises(DatasetError):
+            restored.load()
+
+    def test_pickled_dataset_describes_itself_the_same(
+        self, make_dataset: DatasetFactory, sample_data: Any
+    ) -> None:
+        dataset = make_dataset()
+        dataset.save(sample_data)
+
+        assert pickle.loads(pickle.dumps(dataset)).describe() == dataset.describe()
