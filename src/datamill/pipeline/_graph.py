@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from types import MappingProxyType
+from typing import Any
 
 from datamill.pipeline._node import Node
 
@@ -37,6 +38,32 @@ class PipelineGraph:
     position: Mapping[str, int]
     producer: Mapping[str, int]
     consumers: Mapping[str, tuple[int, ...]]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The read-only mapping proxies cannot be pickled: rebuild them from plain dicts.
+        state = {
+            "nodes": self.nodes,
+            "parents": self.parents,
+            "children": self.children,
+            "layers": self.layers,
+            "position": dict(self.position),
+            "producer": dict(self.producer),
+            "consumers": dict(self.consumers),
+        }
+        return (_graph, (state,))
+
+
+def _graph(state: dict[str, Any]) -> PipelineGraph:
+    """Build a graph from plain fields, wrapping its mappings in read-only proxies."""
+    return PipelineGraph(
+        nodes=state["nodes"],
+        parents=state["parents"],
+        children=state["children"],
+        layers=state["layers"],
+        position=MappingProxyType(state["position"]),
+        producer=MappingProxyType(state["producer"]),
+        consumers=MappingProxyType(state["consumers"]),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +147,17 @@ def _ordered_graph(
     new = {old: new for new, old in enumerate(order)}
     ordered = tuple(nodes[i] for i in order)
     position = {n.name: i for i, n in enumerate(ordered)}
-    return PipelineGraph(
-        nodes=ordered,
-        parents=tuple(tuple(new[p] for p in parents[i]) for i in order),
-        children=tuple(tuple(new[c] for c in children[i]) for i in order),
-        layers=tuple(tuple(new[i] for i in bucket) for bucket in buckets),
-        position=MappingProxyType(position),
-        producer=MappingProxyType({d: position[n.name] for d, n in index.producer.items()}),
-        consumers=MappingProxyType(
-            {d: tuple(sorted(position[n.name] for n in ns)) for d, ns in index.consumers.items()}
-        ),
+    consumers = index.consumers.items()
+    return _graph(
+        {
+            "nodes": ordered,
+            "parents": tuple(tuple(new[p] for p in parents[i]) for i in order),
+            "children": tuple(tuple(new[c] for c in children[i]) for i in order),
+            "layers": tuple(tuple(new[i] for i in bucket) for bucket in buckets),
+            "position": position,
+            "producer": {d: position[n.name] for d, n in index.producer.items()},
+            "consumers": {d: tuple(sorted(position[n.name] for n in ns)) for d, ns in consumers},
+        }
     )
 
 

@@ -50,6 +50,7 @@ def group_by_namespace(pipe: Pipeline, level: int = 1) -> dict[str, NodeGroup]:
         raise ValueError(f"level must be at least 1, got {level}.")
     graph = pipe.graph
     key = [_group_key(n, level) for n in graph.nodes]
+    _check_clashes(graph.nodes, key)
     members: dict[str, list[Node]] = {}
     deps: dict[str, dict[str, None]] = {}
     for i, n in enumerate(graph.nodes):
@@ -58,6 +59,19 @@ def group_by_namespace(pipe: Pipeline, level: int = 1) -> dict[str, NodeGroup]:
         group_deps.update((key[p], None) for p in graph.parents[i] if key[p] != key[i])
     order = _group_order(deps)
     return {g: NodeGroup(g, tuple(members[g]), frozenset(deps[g])) for g in order}
+
+
+def _check_clashes(nodes: tuple[Node, ...], key: list[str]) -> None:
+    namespaced = {k for n, k in zip(nodes, key, strict=True) if n.namespace is not None}
+    clashes = sorted({n.name for n in nodes if n.namespace is None and n.name in namespaced})
+    if clashes:
+        names = ", ".join(map(repr, clashes))
+        raise PipelineError(
+            f"Node {names} has no namespace but the same name as a namespace, so grouping "
+            "would merge unrelated nodes into one task; rename the node or the namespace.",
+            problems=[f"Node {n!r} clashes with namespace {n!r}." for n in clashes],
+            node_names=clashes,
+        )
 
 
 def _group_key(n: Node, level: int) -> str:

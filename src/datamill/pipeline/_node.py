@@ -378,6 +378,8 @@ def _check_keywords(sig: _Signature, keywords: tuple[str, ...]) -> list[str]:
 
 
 def _signature(func: Callable[..., Any]) -> _Signature | None:
+    if hasattr(func, "__wrapped__"):  # a decorated function: check the wrapped signature
+        return _inspect_signature(func)
     target: Any = func
     skip = 0
     if isinstance(target, types.MethodType):
@@ -438,7 +440,7 @@ def _is_generator(func: Callable[..., Any]) -> bool:
         target = target.__func__
     if not isinstance(target, types.FunctionType | type):
         target = type(target).__call__  # a callable object: look at its __call__ method
-    return inspect.isgeneratorfunction(target)
+    return inspect.isgeneratorfunction(inspect.unwrap(target))
 
 
 def _callable_name(func: Callable[..., Any]) -> str:

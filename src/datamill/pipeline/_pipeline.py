@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from datamill._text import did_you_mean
 from datamill.errors import PipelineError
@@ -68,11 +68,18 @@ class Pipeline:
         """The index-based dependency graph (for schedulers, visualisers, compilers)."""
         return self._graph
 
-    @cached_property
+    @property
     def layers(self) -> tuple[tuple[Node, ...], ...]:
         """Nodes grouped by depth: each layer depends only on earlier layers."""
+        return self._layers
+
+    @cached_property
+    def _layers(self) -> tuple[tuple[Node, ...], ...]:
         nodes = self._graph.nodes
         return tuple(tuple(nodes[i] for i in layer) for layer in self._graph.layers)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Pipeline, (list(self._graph.nodes),))
 
     def __len__(self) -> int:
         return len(self._graph.nodes)
@@ -279,13 +286,16 @@ class Pipeline:
             (self.only_nodes_with_namespaces, node_namespaces),
         ]
         result = self
-        for method, names in slices:
-            if names is not None:
+        given = []
+        for method, option in slices:
+            if option is not None:
+                names = [option] if isinstance(option, str) else list(option)
+                given.append(f"{method.__name__}({', '.join(map(repr, names))})")
                 result = result & method(*names)
         if not result.nodes:
             raise PipelineError(
-                "No node satisfies every filter given; check that the options select "
-                "overlapping parts of the pipeline."
+                f"No node satisfies every filter given ({' & '.join(given)}); check that the "
+                "options select overlapping parts of the pipeline."
             )
         return result
 

@@ -1,0 +1,1 @@
+"""Reusable functions and small example pipelines for the test-suite."""
