@@ -658,7 +658,7 @@ def test_layers_cannot_be_reassigned() -> None:
     p = data_science()
 
     with pytest.raises(AttributeError):
-        p.layers = ()
+        p.layers = ()  # type: ignore[misc]
     assert len(p.layers) == len(DATA_SCIENCE_LAYERS)
 
 
