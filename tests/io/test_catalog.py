@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from datamill.errors import DatamillError, DatasetError, DatasetNotFoundError
-from datamill.io import AbstractDataset, DataCatalog, MemoryDataset
-
-
-class BrokenDataset(AbstractDataset[Any, Any]):
-    """Every protected method raises ``error``."""
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-    def _load(self) -> Any:
-        raise self.error
-
-    def _save(self, data: Any) -> None:
-        raise self.error
-
-    def _exists(self) -> bool:
-        raise self.error
-
-    def _release(self) -> None:
-        raise self.error
-
-    def _describe(self) -> dict[str, Any]:
-        return {"path": "broken.bin"}
+from datamill.io import DataCatalog, MemoryDataset
+from tests.resources.datasets import FailingDataset
 
 
 class PathError(DatasetError):
@@ -231,13 +208,13 @@ def test_ensure_of_a_parameter_serves_its_value(catalog: DataCatalog) -> None:
 
 def test_describe_gives_each_dataset_type_and_configuration_sorted_by_name() -> None:
     catalog = DataCatalog(
-        {"b": MemoryDataset([1], copy_mode="copy"), "a": BrokenDataset(OSError())}
+        {"b": MemoryDataset([1], copy_mode="copy"), "a": FailingDataset(OSError())}
     )
 
     described = catalog.describe()
     assert list(described) == ["a", "b"]
     assert described == {
-        "a": {"type": "BrokenDataset", "path": "broken.bin"},
+        "a": {"type": "FailingDataset", "path": "broken.bin"},
         "b": {"type": "MemoryDataset", "data": "list", "copy_mode": "copy"},
     }
 
@@ -275,19 +252,20 @@ def test_load_of_an_empty_dataset_names_it(catalog: DataCatalog) -> None:
 
 def test_load_failure_names_the_dataset_and_keeps_the_cause() -> None:
     error = OSError("permission denied")
-    catalog = DataCatalog({"raw": BrokenDataset(error)})
+    catalog = DataCatalog({"raw": FailingDataset(error)})
 
     with pytest.raises(DatasetError) as exc:
         catalog.load("raw")
     assert exc.value.dataset_name == "raw"
     assert str(exc.value) == (
-        "Dataset 'raw': Failed to load BrokenDataset(path='broken.bin'): OSError: permission denied"
+        "Dataset 'raw': Failed to load FailingDataset(path='broken.bin'): "
+        "OSError: permission denied"
     )
     assert exc.value.__cause__ is error
 
 
 def test_load_failure_keeps_the_error_type() -> None:
-    catalog = DataCatalog({"lookup": BrokenDataset(DatasetNotFoundError("no such table"))})
+    catalog = DataCatalog({"lookup": FailingDataset(DatasetNotFoundError("no such table"))})
 
     with pytest.raises(DatasetNotFoundError) as exc:
         catalog.load("lookup")
@@ -297,7 +275,7 @@ def test_load_failure_keeps_the_error_type() -> None:
 
 def test_load_failure_already_naming_a_dataset_keeps_that_name() -> None:
     named = DatasetError("inner failure", dataset_name="inner")
-    catalog = DataCatalog({"outer": BrokenDataset(named)})
+    catalog = DataCatalog({"outer": FailingDataset(named)})
 
     with pytest.raises(DatasetError) as exc:
         catalog.load("outer")
@@ -307,7 +285,7 @@ def test_load_failure_already_naming_a_dataset_keeps_that_name() -> None:
 
 def test_load_failure_already_naming_a_dataset_is_not_its_own_cause() -> None:
     named = DatasetError("inner failure", dataset_name="inner")
-    catalog = DataCatalog({"outer": BrokenDataset(named)})
+    catalog = DataCatalog({"outer": FailingDataset(named)})
 
     with pytest.raises(DatasetError) as exc:
         catalog.load("outer")
@@ -315,7 +293,7 @@ def test_load_failure_already_naming_a_dataset_is_not_its_own_cause() -> None:
 
 
 def test_load_failure_of_a_dataset_error_subclass_keeps_its_attributes() -> None:
-    catalog = DataCatalog({"raw": BrokenDataset(PathError("file vanished", path="raw.csv"))})
+    catalog = DataCatalog({"raw": FailingDataset(PathError("file vanished", path="raw.csv"))})
 
     with pytest.raises(PathError) as exc:
         catalog.load("raw")
@@ -346,12 +324,12 @@ def test_saving_none_by_name_names_the_dataset(catalog: DataCatalog) -> None:
 
 
 def test_save_failure_names_the_dataset() -> None:
-    catalog = DataCatalog({"out": BrokenDataset(OSError("disk full"))})
+    catalog = DataCatalog({"out": FailingDataset(OSError("disk full"))})
 
     with pytest.raises(DatasetError) as exc:
         catalog.save("out", [1])
     assert exc.value.dataset_name == "out"
-    assert str(exc.value).startswith("Dataset 'out': Failed to save to BrokenDataset(")
+    assert str(exc.value).startswith("Dataset 'out': Failed to save to FailingDataset(")
     assert str(exc.value).endswith("OSError: disk full")
 
 
@@ -387,7 +365,7 @@ def test_release_of_an_undeclared_name_does_nothing(catalog: DataCatalog) -> Non
 
 
 def test_exists_failure_names_the_dataset() -> None:
-    catalog = DataCatalog({"remote": BrokenDataset(OSError("no network"))})
+    catalog = DataCatalog({"remote": FailingDataset(OSError("no network"))})
 
     with pytest.raises(DatasetError) as exc:
         catalog.exists("remote")
@@ -396,7 +374,7 @@ def test_exists_failure_names_the_dataset() -> None:
 
 
 def test_release_failure_names_the_dataset() -> None:
-    catalog = DataCatalog({"remote": BrokenDataset(OSError("no network"))})
+    catalog = DataCatalog({"remote": FailingDataset(OSError("no network"))})
 
     with pytest.raises(DatasetError) as exc:
         catalog.release("remote")

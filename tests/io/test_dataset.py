@@ -9,6 +9,7 @@ import pytest
 
 from datamill.errors import DatamillError, DatasetError
 from datamill.io import AbstractDataset
+from tests.resources.datasets import FailingDataset
 
 
 class DictDataset(AbstractDataset[Any, Any]):
@@ -53,28 +54,6 @@ class MinimalDataset(AbstractDataset[int, int]):
 
     def _describe(self) -> dict[str, Any]:
         return {}
-
-
-class FailingDataset(AbstractDataset[Any, Any]):
-    """Every protected method raises ``error``."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-    def _load(self) -> Any:
-        raise self.error
-
-    def _save(self, data: Any) -> None:
-        raise self.error
-
-    def _exists(self) -> bool:
-        raise self.error
-
-    def _release(self) -> None:
-        raise self.error
-
-    def _describe(self) -> dict[str, Any]:
-        return {"kind": "failing"}
 
 
 Call = Callable[[AbstractDataset[Any, Any]], object]
@@ -193,9 +172,9 @@ def test_falsy_data_other_than_none_can_be_saved(falsy: object) -> None:
 @pytest.mark.parametrize(
     ("call", "start"),
     [
-        (PUBLIC_CALLS[0][1], "Failed to load FailingDataset(kind='failing'): OSError: "),
-        (PUBLIC_CALLS[1][1], "Failed to save to FailingDataset(kind='failing'): OSError: "),
-        (PUBLIC_CALLS[2][1], "Failed to check whether FailingDataset(kind='failing') exists: "),
+        (PUBLIC_CALLS[0][1], "Failed to load FailingDataset(path='broken.bin'): OSError: "),
+        (PUBLIC_CALLS[1][1], "Failed to save to FailingDataset(path='broken.bin'): OSError: "),
+        (PUBLIC_CALLS[2][1], "Failed to check whether FailingDataset(path='broken.bin') exists: "),
     ],
     ids=[name for name, _ in PUBLIC_CALLS],
 )

@@ -7,6 +7,7 @@ signature, so every error about a node surfaces where the node is defined, not w
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import re
@@ -136,17 +137,13 @@ class Node:
                 problems=problems,
                 node_names=[name],
             )
-        return Node(
-            func=self.func,
+        return dataclasses.replace(
+            self,
             inputs=inputs,
             outputs=outputs,
             name=name,
             tags=self.tags | _normalise_tags(tags),
             namespace=new_ns,
-            input_keywords=self.input_keywords,
-            output_style=self.output_style,
-            output_keys=self.output_keys,
-            is_generator=self.is_generator,
         )
 
 
