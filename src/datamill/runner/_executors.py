@@ -1,17 +1,20 @@
 """Executors decide where a node's job runs; the scheduler decides when.
 
-Every executor has the same small contract: ``capacity`` (how many jobs may run at once),
-``submit(job, alone)``, ``wait()`` (block until at least one job finished and return the
-finished ones) and ``close()``. ``alone`` tells the executor that no other job is running or
-ready, so it may run this one inline, without a thread switch.
+Every executor has the same small contract: ``workers`` (how many jobs run at once),
+``capacity`` (how many jobs the scheduler may hand over before one finishes), ``problems()``
+(checks before the run), ``start()``, ``submit(job, alone)``, ``wait()`` (block until at
+least one job finished and return the finished ones) and ``close()``. ``alone`` tells the
+executor that no other job is running or ready, so it may run this one inline, without a
+thread switch. An executor runs a job's error hooks (``job.failed``) when the job fails.
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,17 +35,22 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Done:
-    """A finished job, and the error it raised if it failed."""
+    """A finished job, and the error it raised if it failed.
+
+    ``started`` is false for a job the executor dropped without running it (after a failure).
+    """
 
     job: NodeJob
     error: BaseException | None = None
     remote_traceback: str | None = None
+    started: bool = True
 
 
 class Executor(Protocol):
     """Where jobs run. See the module docstring for the contract."""
 
     name: str
+    workers: int
     capacity: int
 
     def problems(self, pipeline: Pipeline) -> list[str]:
@@ -72,7 +80,7 @@ class SequentialExecutor:
                 f"The sequential executor runs one node at a time; got workers={workers}. "
                 "Use executor='thread' or 'process' for parallelism."
             )
-        self.capacity = 1
+        self.capacity = self.workers = 1
         self._finished: list[Done] = []
 
     def problems(self, pipeline: Pipeline) -> list[str]:
@@ -82,7 +90,10 @@ class SequentialExecutor:
         return None
 
     def submit(self, job: NodeJob, alone: bool) -> None:
-        self._finished.append(Done(job, job.run()))
+        error = job.run()
+        if error is not None:
+            job.failed(error)
+        self._finished.append(Done(job, error))
 
     def wait(self) -> list[Done]:
         finished, self._finished = self._finished, []
@@ -95,29 +106,39 @@ class SequentialExecutor:
 class ThreadExecutor:
     """Runs jobs on a pool of threads; suited to I/O-bound nodes and libraries releasing the GIL.
 
-    A job that is alone (nothing else running or ready) runs inline: a chain of nodes then
-    costs no more than with the sequential executor.
+    Ready jobs are queued as soon as the scheduler has them, so a thread goes from one job
+    to the next without waiting for the scheduler; after a failure, threads skip the jobs
+    still queued (they are reported as not started). A job that is alone (nothing else
+    running or ready) runs inline: a chain of nodes then costs no more than sequentially.
     """
 
     name = "thread"
+    capacity = sys.maxsize  # threads pull from the queue; `workers` bounds concurrency
 
     def __init__(self, workers: int | None = None) -> None:
-        self.capacity = _worker_count(workers, default=min(32, (os.cpu_count() or 1) + 4))
-        self._pool: ThreadPoolExecutor | None = None
+        self.workers = _worker_count(workers, default=min(32, (os.cpu_count() or 1) + 4))
+        self._jobs: queue.SimpleQueue[NodeJob | None] = queue.SimpleQueue()
         self._finished: queue.SimpleQueue[Done] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._stopped = False
 
     def problems(self, pipeline: Pipeline) -> list[str]:
         return []
 
     def start(self) -> None:
-        self._pool = ThreadPoolExecutor(self.capacity, thread_name_prefix="datamill")
+        self._stopped = False
+        self._threads = [
+            threading.Thread(target=self._work, name=f"datamill-{i}", daemon=True)
+            for i in range(self.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, job: NodeJob, alone: bool) -> None:
-        if alone or self._pool is None:
-            self._finished.put(Done(job, job.run()))
-            return
-        future = self._pool.submit(job.run)
-        future.add_done_callback(lambda f: self._finished.put(_thread_done(job, f)))
+        if alone:
+            self._finished.put(self._run(job))
+        else:
+            self._jobs.put(job)
 
     def wait(self) -> list[Done]:
         finished = [self._finished.get()]
@@ -126,16 +147,28 @@ class ThreadExecutor:
         return finished
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
 
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._stopped:
+                self._finished.put(Done(job, started=False))
+            else:
+                self._finished.put(self._run(job))
 
-def _thread_done(job: NodeJob, future: Future[BaseException | None]) -> Done:
-    # job.run() returns errors instead of raising, so only a crash of the hooks machinery
-    # itself (or a KeyboardInterrupt in the thread) reaches the future.
-    error = future.exception()
-    return Done(job, error if error is not None else future.result())
+    def _run(self, job: NodeJob) -> Done:
+        try:
+            error: BaseException | None = job.run()
+        except BaseException as exc:  # e.g. SystemExit raised by a node: still report it
+            error = exc
+        if error is not None:
+            self._stopped = True
+            job.failed(error)
+        return Done(job, error)
 
 
 def _worker_count(workers: int | None, default: int) -> int:

@@ -61,12 +61,15 @@ class NodeJob:
         self.inputs: dict[str, Any] = {}
 
     def run(self) -> BaseException | None:
-        """Run every phase here; return the error instead of raising it."""
+        """Run every phase here; return the error instead of raising it.
+
+        The error hooks are not run: the executor calls :meth:`failed` once it has recorded
+        the failure (so that nothing new starts meanwhile).
+        """
         try:
             args, kwargs = self.prepare()
             self.finish(self.compute(args, kwargs))
         except Exception as exc:
-            self.failed(exc)
             return exc
         return None
 

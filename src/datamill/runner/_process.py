@@ -44,7 +44,7 @@ class ProcessExecutor:
     name = "process"
 
     def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
-        self.capacity = _worker_count(workers, default=os.cpu_count() or 1)
+        self.capacity = self.workers = _worker_count(workers, default=os.cpu_count() or 1)
         methods = multiprocessing.get_all_start_methods()
         self._start_method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
         self._pool: ProcessPoolExecutor | None = None
@@ -194,8 +194,10 @@ def _failed(job: NodeJob, error: BaseException, remote_tb: str | None = None) ->
 def _worker_died(node: Node, error: BaseException) -> BaseException:
     if isinstance(error, BrokenProcessPool):
         return RunnerError(
-            f"The worker process running node {node.name!r} died (it was killed, ran out of "
-            "memory, or crashed in native code).",
+            f"The worker process running node {node.name!r} died: it was killed, ran out of "
+            "memory, crashed in native code, or could not start (a script that runs a "
+            "pipeline on processes must guard its entry point with "
+            '`if __name__ == "__main__":`; the worker\'s own error is on stderr).',
             node_name=node.name,
         )
     return error

@@ -93,7 +93,7 @@ def run_with(
     run_params = RunParams(
         run_id=run_id or new_run_id(),
         executor=executor.name,
-        workers=executor.capacity,
+        workers=executor.workers,
         node_count=len(pipeline),
     )
     ctx = _context(

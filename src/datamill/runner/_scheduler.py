@@ -82,6 +82,8 @@ def schedule(
         for done in executor.wait():
             running -= 1
             index = done.job.index
+            if not done.started:
+                continue
             if done.error is not None:
                 outcome.failures.append(done)
                 continue

@@ -1,0 +1,389 @@
+"""Run the benchmark suite: datamill against Kedro 1.7.0, then datamill's targets.
+
+``make bench`` calls this script with the development virtualenv's Python. It
+
+1. creates (once) ``.bench-venvs/kedro-1.7.0``, a virtualenv holding ``kedro==1.7.0``;
+2. runs ``bench_datamill.py`` with this interpreter and ``bench_kedro.py`` with the Kedro
+   virtualenv's, each printing one JSON line per case;
+3. prints a side-by-side table and checks datamill's performance targets (PASS/FAIL).
+
+Options: ``--quick`` (small sizes, no Kedro: a smoke check in well under 30 s),
+``--no-kedro``, ``--output FILE`` (results and checks as JSON), ``--markdown FILE`` (the
+table and checks as Markdown, as pasted in ``docs/benchmarks.md``).
+
+The exit code is 0 when every case ran, even if a target failed (the report says so); it is
+1 when a benchmark crashed or a framework returned wrong results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from _harness import GRAPH_SHAPES, QUICK_SIZES, SIZES, Result, parse_results
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+KEDRO_VERSION = "1.7.0"
+KEDRO_VENV = ROOT / ".bench-venvs" / f"kedro-{KEDRO_VERSION}"
+
+Key = tuple[str, int, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One performance target (or cross-check) and whether datamill met it.
+
+    Attributes:
+        name: What is measured.
+        target: The target, as text.
+        measured: The measured value, as text (``"missing"`` without a measurement).
+        passed: Whether the target was met.
+    """
+
+    name: str
+    target: str
+    measured: str
+    passed: bool
+
+    @property
+    def verdict(self) -> str:
+        """``PASS`` or ``FAIL``."""
+        return "PASS" if self.passed else "FAIL"
+
+
+# -- environments and subprocesses -------------------------------------------------------------
+
+
+def kedro_python() -> Path:
+    """The Kedro virtualenv's interpreter, creating the virtualenv if needed.
+
+    Raises:
+        subprocess.CalledProcessError: The virtualenv or the install failed.
+    """
+    python = KEDRO_VENV / "bin" / "python"
+    probe = [str(python), "-c", "import kedro, sys; sys.exit(kedro.__version__ != sys.argv[1])"]
+    if python.exists() and subprocess.run([*probe, KEDRO_VERSION], check=False).returncode == 0:
+        return python
+    print(
+        f"Creating {KEDRO_VENV.relative_to(ROOT)} with kedro=={KEDRO_VERSION} ...", file=sys.stderr
+    )
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(KEDRO_VENV)], check=True)
+    install = [str(python), "-m", "pip", "install", "--quiet", f"kedro=={KEDRO_VERSION}"]
+    subprocess.run(install, check=True)
+    return python
+
+
+def run_benchmark(python: Path | str, script: str, quick: bool) -> tuple[list[Result], int]:
+    """Run one benchmark script (progress goes to stderr); return its results and exit code."""
+    cmd = [str(python), str(BENCHMARKS / script), *(["--quick"] if quick else [])]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
+    return parse_results(proc.stdout.splitlines()), proc.returncode
+
+
+# -- formatting ----------------------------------------------------------------------------------
+
+
+def fmt_time(seconds: float | None) -> str:
+    """A duration with a readable unit."""
+    if seconds is None:
+        return "-"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def fmt_result(result: Result | None) -> str:
+    """A result's best time, or why there is none."""
+    if result is None:
+        return "-"
+    return fmt_time(result.best_s) if result.ok else result.status
+
+
+def fmt_per_node(result: Result | None) -> str:
+    """Microseconds per node of a run, or ``-``."""
+    if result is None or result.per_node_us is None or result.case.phase != "run":
+        return "-"
+    return f"{result.per_node_us:,.1f}"
+
+
+def ratio(dm: Result | None, kd: Result | None) -> str:
+    """datamill's best time divided by Kedro's."""
+    if dm is None or kd is None or dm.best_s is None or kd.best_s is None:
+        return "-"
+    return f"{dm.best_s / kd.best_s:.3g}"
+
+
+HEADER = (
+    "workload",
+    "N",
+    "phase",
+    "executor",
+    "datamill",
+    "Kedro",
+    "dm/Kedro",
+    "dm µs/node",
+    "Kedro µs/node",
+    "plain loop",
+)
+
+
+def table_rows(dm: dict[Key, Result], kd: dict[Key, Result]) -> list[tuple[str, ...]]:
+    """One row per case, in the order the cases ran."""
+    rows: list[tuple[str, ...]] = []
+    for key in dict.fromkeys([*dm, *kd]):
+        d, k = dm.get(key), kd.get(key)
+        case = next(r.case for r in (d, k) if r is not None)
+        executor = f"{case.executor}({case.workers})" if case.workers else case.executor
+        rows.append(
+            (
+                case.workload,
+                str(case.n),
+                case.phase,
+                executor,
+                fmt_result(d),
+                fmt_result(k),
+                ratio(d, k),
+                fmt_per_node(d),
+                fmt_per_node(k),
+                fmt_time(d.floor_s) if d is not None and d.floor_s is not None else "-",
+            )
+        )
+    return rows
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest cell."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+def best(results: dict[Key, Result], key: Key, per_node: bool = False) -> float | None:
+    """The best time (or per-node µs) of a case, ``None`` if it has no measurement."""
+    result = results.get(key)
+    if result is None:
+        return None
+    return result.per_node_us if per_node else result.best_s
+
+
+def check(
+    name: str,
+    target: str,
+    value: float | None,
+    passes: Callable[[float], bool],
+    unit: str,
+    *,
+    note: str = "",
+) -> Check:
+    """A :class:`Check`; a missing measurement fails."""
+    if value is None:
+        return Check(name, target, "missing", passed=False)
+    return Check(name, target, f"{value:,.2f}{unit}{note}", passed=passes(value))
+
+
+def _floor(results: dict[Key, Result], key: Key) -> float | None:
+    result = results.get(key)
+    return None if result is None else result.floor_s
+
+
+def quotient(top: float | None, bottom: float | None) -> float | None:
+    """``top / bottom``, ``None`` if either is missing."""
+    return None if top is None or bottom is None or bottom == 0 else top / bottom
+
+
+def graph_checks(dm: dict[Key, Result], small: int, large: int) -> list[Check]:
+    """Per-node overhead and scaling of sequential runs; build time of a large pipeline."""
+    checks = []
+    for shape in GRAPH_SHAPES:
+        seq = {n: (shape, n, "run", "sequential") for n in (small, large)}
+        for n, key in seq.items():
+            value = best(dm, key, per_node=True)
+            name = f"{shape}: sequential overhead per node, N={n}"
+            checks.append(check(name, "<= 20 µs", value, lambda v: v <= 20, " µs"))
+        growth = quotient(best(dm, seq[large]), best(dm, seq[small]))
+        floor = quotient(*(_floor(dm, seq[n]) for n in (large, small)))
+        note = "" if floor is None else f" (plain loop: {floor:.2f}x)"
+        name = f"{shape}: sequential run time N={large} / N={small}"
+        checks.append(check(name, "<= 12x", growth, lambda v: v <= 12, "x", note=note))
+        build = best(dm, (shape, large, "build", "-"))
+        name = f"{shape}: construct + validate + topological order, N={large}"
+        checks.append(check(name, "< 0.3 s", build, lambda v: v < 0.3, " s"))
+    return checks
+
+
+def executor_checks(dm: dict[Key, Result], small: int, large: int) -> list[Check]:
+    """Process executor cost and speed-up; thread executor overhead against sequential."""
+    per_node = best(dm, ("chain", small, "run", "process"), per_node=True)
+    checks = [
+        check(
+            f"chain: process executor per node, N={small}",
+            "<= 2,000 µs",
+            per_node,
+            lambda v: v <= 2000,
+            " µs",
+        )
+    ]
+    speedup = quotient(
+        best(dm, ("cpu", 8, "run", "sequential")), best(dm, ("cpu", 8, "run", "process"))
+    )
+    checks.append(
+        check(
+            "cpu: 8 burn nodes, sequential / process(2)",
+            ">= 1.8x",
+            speedup,
+            lambda v: v >= 1.8,
+            "x",
+        )
+    )
+    for shape in ("chain", "fan", "layered"):
+        for n in (small, large):
+            thread = best(dm, (shape, n, "run", "thread"), per_node=True)
+            seq = best(dm, (shape, n, "run", "sequential"), per_node=True)
+            name = f"{shape}: thread / sequential overhead per node, N={n}"
+            checks.append(check(name, "<= 2x", quotient(thread, seq), lambda v: v <= 2, "x"))
+    return checks
+
+
+def slice_agreement(dm: dict[Key, Result], kd: dict[Key, Result]) -> list[Check]:
+    """Both frameworks' slices must select the same number of nodes (a correctness check)."""
+    checks = []
+    for key, result in dm.items():
+        other = kd.get(key)
+        if key[2] != "slice" or other is None or not other.sizes:
+            continue
+        name = f"{key[0]}: slices of N={key[1]} match Kedro's node counts"
+        same = result.sizes == other.sizes
+        shown = "/".join(str(v) for v in result.sizes.values())
+        checks.append(Check(name, "equal", f"{shown} (from/to/tag)", passed=same))
+    return checks
+
+
+# -- entry point -------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description="datamill vs Kedro benchmarks.")
+    parser.add_argument("--quick", action="store_true", help="small sizes and no Kedro")
+    parser.add_argument("--no-kedro", action="store_true", help="benchmark datamill only")
+    parser.add_argument("--output", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown here")
+    return parser.parse_args(argv)
+
+
+def environment(start_load: float, dm: list[Result], kd: list[Result]) -> dict[str, Any]:
+    """Where and when the benchmarks ran (load averages: other work skews timings)."""
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average_1m_start": start_load,
+        "load_average_1m_end": os.getloadavg()[0],
+        "datamill": dm[0].version if dm else None,
+        "kedro": kd[0].version if kd else None,
+    }
+
+
+def collect(args: argparse.Namespace) -> tuple[list[Result], list[Result], bool]:
+    """Run both benchmark scripts; the flag tells whether anything crashed."""
+    print("datamill:", file=sys.stderr)
+    dm, dm_code = run_benchmark(sys.executable, "bench_datamill.py", args.quick)
+    if args.quick or args.no_kedro:
+        return dm, [], dm_code != 0
+    try:
+        python = kedro_python()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"Could not prepare Kedro {KEDRO_VERSION}: {exc}", file=sys.stderr)
+        return dm, [], True
+    print(f"Kedro {KEDRO_VERSION}:", file=sys.stderr)
+    kd, kd_code = run_benchmark(python, "bench_kedro.py", quick=False)
+    return dm, kd, dm_code != 0 or kd_code != 0
+
+
+def report(dm: list[Result], kd: list[Result], quick: bool) -> tuple[str, str, list[Check]]:
+    """The comparison table (text and Markdown) and the target checks."""
+    dm_by, kd_by = {r.case.key: r for r in dm}, {r.case.key: r for r in kd}
+    small, large = QUICK_SIZES if quick else SIZES
+    checks = graph_checks(dm_by, small, large) + executor_checks(dm_by, small, large)
+    checks += slice_agreement(dm_by, kd_by)
+    rows = table_rows(dm_by, kd_by)
+    check_rows = [(c.name, c.target, c.measured, c.verdict) for c in checks]
+    check_header = ("target", "goal", "measured", "result")
+    text = "\n\n".join([text_table(HEADER, rows), text_table(check_header, check_rows)])
+    markdown = "\n\n".join([markdown_table(HEADER, rows), markdown_table(check_header, check_rows)])
+    return text, markdown, checks
+
+
+def current_load() -> float:
+    """The 1-minute load average, with a warning when other work would skew timings."""
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(f"Note: load average {load:.2f}; other work skews timings.", file=sys.stderr)
+    return load
+
+
+def write_files(args: argparse.Namespace, payload: dict[str, Any], markdown: str) -> None:
+    """Write the ``--output`` JSON and the ``--markdown`` tables, if asked for."""
+    for path, text in ((args.output, json.dumps(payload, indent=2)), (args.markdown, markdown)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text + "\n", encoding="utf-8")
+
+
+def exit_code(crashed: bool, results: list[Result]) -> int:
+    """1 if a benchmark crashed, returned wrong outputs or produced nothing; else 0."""
+    errors = [r for r in results if r.status == "error"]
+    for r in errors:
+        print(f"ERROR {r.framework} {r.case.label}: {r.detail}", file=sys.stderr)
+    return 1 if crashed or errors or not results else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run everything, print the report, write the optional files; return the exit code."""
+    args = parse_args(argv)
+    load = current_load()
+    dm, kd, crashed = collect(args)
+    text, markdown, checks = report(dm, kd, args.quick)
+    passed = sum(c.passed for c in checks)
+    print(f"{text}\n\n{passed} of {len(checks)} checks passed.")
+    if args.quick:
+        print("(--quick: small sizes and a light CPU workload; the targets are only indicative.)")
+    payload = {
+        "environment": environment(load, dm, kd),
+        "quick": args.quick,
+        "results": [r.to_json() for r in [*dm, *kd]],
+        "checks": [asdict(c) for c in checks],
+    }
+    write_files(args, payload, markdown)
+    return exit_code(crashed or not dm, [*dm, *kd])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
