@@ -254,10 +254,15 @@ def test_pipeline_hooks_receive_the_run_params_pipeline_and_catalog(
     (before,) = args["before_pipeline_run"]
     (after,) = args["after_pipeline_run"]
 
-    assert created["catalog"] is two_step_run.catalog
+    # Hooks see the run's own catalog: one object for the whole run, sharing the caller's
+    # datasets, so the intermediates it adds never leak into the caller's catalog.
+    run_catalog = created["catalog"]
+    assert run_catalog is not two_step_run.catalog
+    for name in two_step_run.catalog.list():
+        assert run_catalog[name] is two_step_run.catalog[name]
     for call in (before, after):
         assert call["pipeline"] is two_step_run.pipeline
-        assert call["catalog"] is two_step_run.catalog
+        assert call["catalog"] is run_catalog
     run_params = before["run_params"]
     assert after["run_params"] == run_params
     assert run_params["executor"] == two_step_run.executor
@@ -274,7 +279,8 @@ def test_node_hooks_receive_the_run_catalog_and_run_id(two_step_run: RecordedRun
 
     assert len(node_calls) == 4
     assert all(call["run_id"] == run_id for call in node_calls)
-    assert all(call["catalog"] is two_step_run.catalog for call in node_calls)
+    run_catalog = args["after_catalog_created"][0]["catalog"]
+    assert all(call["catalog"] is run_catalog for call in node_calls)
 
 
 def test_each_run_has_its_own_run_id() -> None:

@@ -379,3 +379,14 @@ def test_release_failure_names_the_dataset() -> None:
     with pytest.raises(DatasetError) as exc:
         catalog.release("remote")
     assert exc.value.dataset_name == "remote"
+
+
+def test_shallow_copy_shares_datasets_but_not_registrations() -> None:
+    raw = MemoryDataset([1])
+    catalog = DataCatalog({"raw": raw}, parameters={"k": 1})
+    copy = catalog.shallow_copy()
+    copy.ensure("scratch")
+    assert copy["raw"] is raw
+    assert copy.load("params:k") == 1
+    assert "scratch" in copy
+    assert "scratch" not in catalog

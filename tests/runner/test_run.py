@@ -440,3 +440,10 @@ def test_a_failing_before_pipeline_run_hook_fires_the_error_hook() -> None:
     with pytest.raises(RuntimeError, match="hook refused"):
         run(chain(1), memory(d0=0), hooks=[hooks])
     assert [str(e) for e in hooks.errors] == ["hook refused"]
+
+
+def test_a_catalog_serves_several_runs_unchanged(executor: str) -> None:
+    catalog = memory(d0=0)
+    assert run_on(executor, chain(3), catalog) == {"d3": 3}
+    assert run_on(executor, chain(3), catalog) == {"d3": 3}
+    assert catalog.list() == ["d0"]

@@ -116,6 +116,16 @@ class DataCatalog:
             )
         self._datasets[name] = dataset
 
+    def shallow_copy(self) -> DataCatalog:
+        """A new catalog with the same dataset objects and parameters.
+
+        Registering datasets in the copy leaves this catalog unchanged; a run works on a
+        copy so that the memory datasets it creates for intermediates stay private to it.
+        """
+        copy = DataCatalog(parameters=self._parameters)
+        copy._datasets = dict(self._datasets)
+        return copy
+
     def list(self) -> list[str]:
         """Names of the registered datasets, sorted."""
         return sorted(self._datasets)

@@ -67,11 +67,14 @@ def run(
     """
     if not isinstance(pipeline, Pipeline):
         raise TypeError(f"run() needs a Pipeline, got {type(pipeline).__name__}.")
-    catalog = DataCatalog() if catalog is None else catalog
+    # The run works on a shallow copy (the catalog every hook receives): it shares the
+    # declared datasets, but the intermediates it adds stay out of the caller's catalog, so
+    # one catalog can serve several runs.
+    run_catalog = DataCatalog() if catalog is None else catalog.shallow_copy()
     chosen = create_executor(executor, workers) if isinstance(executor, str) else executor
     manager = create_hook_manager(hooks)
-    manager.hook.after_catalog_created(catalog=catalog)
-    return run_with(pipeline, catalog, chosen, manager)
+    manager.hook.after_catalog_created(catalog=run_catalog)
+    return run_with(pipeline, run_catalog, chosen, manager)
 
 
 def new_run_id() -> str:
@@ -86,7 +89,11 @@ def run_with(
     manager: pluggy.PluginManager,
     run_id: str | None = None,
 ) -> dict[str, Any]:
-    """Run with an explicit executor and hook manager (what sessions and tools call)."""
+    """Run with an explicit executor and hook manager (what sessions and tools call).
+
+    ``catalog`` should belong to this run: the memory datasets created for undeclared
+    intermediates are registered in it.
+    """
     _check_runnable(pipeline, catalog, executor)
     free_outputs = sorted(o for o in pipeline.outputs() if o not in catalog)
     names, datasets = _resolve_datasets(pipeline, catalog)
