@@ -147,6 +147,7 @@ class ThreadExecutor:
         return finished
 
     def close(self) -> None:
+        self._stopped = True  # if the run was interrupted, queued jobs must not start
         for _ in self._threads:
             self._jobs.put(None)
         for thread in self._threads:
