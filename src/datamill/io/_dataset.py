@@ -81,6 +81,14 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         except Exception as exc:
             raise DatasetError(f"Failed to release {self!r}: {type(exc).__name__}: {exc}") from exc
 
+    def fingerprint(self) -> str | None:
+        """A cheap identity of the current content, or ``None`` if the dataset cannot tell.
+
+        Two equal fingerprints mean the content is the same; a dataset without one (an API,
+        memory) makes whatever depends on it count as changed.
+        """
+        return None
+
     def describe(self) -> dict[str, Any]:
         """Describe the dataset's configuration (never secrets)."""
         return self._describe()

@@ -1,0 +1,286 @@
+"""Datasets stored as one file on any fsspec filesystem, written atomically, optionally versioned.
+
+**Atomic writes.** A save never leaves a partial file at the target path and never damages
+what was there before. On a local disk the data is written to a hidden temporary file in the
+target's folder, flushed to disk, then renamed over the target (a rename within one folder
+is atomic). On other filesystems (object stores, memory) it is written to a local temporary
+file and then uploaded in one operation, which object stores only make visible once
+complete. A failed or killed save leaves at most a hidden temporary file behind.
+
+**Versioning.** With ``versioned=True`` each save goes to ``<filepath>/<version>/<basename>``
+and an existing version is never overwritten. A load reads ``load_version`` if given, else
+the latest version.
+
+**Fingerprints.** :meth:`FileDataset.fingerprint` identifies the current content cheaply:
+the object store's checksum (ETag, MD5) when it has one, else a BLAKE2 hash of the content,
+cached by size and modification time so an unchanged file is hashed once.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import hashlib
+import os
+import posixpath
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+from typing import IO, Any, TypeVar
+
+from datamill.errors import DatasetError
+from datamill.io._dataset import AbstractDataset
+from datamill.io._versioning import generate_version, validate_version
+
+__all__ = ["FileDataset"]
+
+LoadT = TypeVar("LoadT")
+SaveT = TypeVar("SaveT")
+
+_CHECKSUM_KEYS = ("ETag", "etag", "md5", "content_md5", "md5Hash", "crc32c")
+
+
+class FileDataset(AbstractDataset[LoadT, SaveT]):
+    """Base class of datasets kept in one file; subclasses implement ``_read`` and ``_write``.
+
+    Args:
+        filepath: A local path or any fsspec URL (``s3://bucket/key.csv``, ``memory://x``).
+        load_args: Options for reading, passed to the library (see each dataset).
+        save_args: Options for writing.
+        fs_args: Options for the fsspec filesystem (e.g. ``{"anon": True}``).
+        credentials: Storage options with secrets (keys, tokens); merged into ``fs_args``
+            and never shown by :meth:`describe`.
+        versioned: Keep every save as a new version.
+        load_version: The version to load (default: the latest).
+        save_version: The version to save as (default: a new one per save); a run passes one
+            id to every versioned dataset it saves.
+        metadata: Free-form information for plugins; ignored by datamill.
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        *,
+        load_args: Mapping[str, Any] | None = None,
+        save_args: Mapping[str, Any] | None = None,
+        fs_args: Mapping[str, Any] | None = None,
+        credentials: Mapping[str, Any] | None = None,
+        versioned: bool = False,
+        load_version: str | None = None,
+        save_version: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(filepath, str) or not filepath:
+            raise DatasetError(f"{type(self).__name__} needs a filepath, got {filepath!r}.")
+        self._filepath = filepath
+        self._load_args = dict(load_args or {})
+        self._save_args = dict(save_args or {})
+        self._fs_args = dict(fs_args or {})
+        self._credentials = dict(credentials or {})
+        self._versioned = versioned
+        where = f"{type(self).__name__}({filepath!r})"
+        self._load_version = None if load_version is None else validate_version(load_version, where)
+        self._save_version = None if save_version is None else validate_version(save_version, where)
+        self.metadata = dict(metadata or {})
+        self._fs: Any = None
+        self._path = ""
+        self._hash_cache: dict[tuple[str, object, object], str] = {}
+
+    # -- what subclasses implement -----------------------------------------------------
+
+    @abc.abstractmethod
+    def _read(self, stream: IO[bytes]) -> LoadT:
+        """Read the data from a binary stream."""
+
+    @abc.abstractmethod
+    def _write(self, data: SaveT, stream: IO[bytes]) -> None:
+        """Write the data to a binary stream."""
+
+    # -- the dataset contract ----------------------------------------------------------
+
+    def _load(self) -> LoadT:
+        path = self._load_path()
+        fs = self._filesystem()
+        try:
+            with fs.open(path, "rb") as stream:
+                return self._read(stream)
+        except FileNotFoundError as exc:
+            raise self._missing(path) from exc
+
+    def _save(self, data: SaveT) -> None:
+        path = self._new_save_path()
+        fs = self._filesystem()
+        if self._is_local(fs):
+            self._write_local(data, path, replace=not self._versioned)
+        else:
+            self._write_remote(data, fs, path)
+        self._hash_cache.clear()
+
+    def _exists(self) -> bool:
+        if self._versioned and self._load_version is None:
+            return bool(self._versions())
+        return bool(self._filesystem().exists(self._load_path()))
+
+    def _release(self) -> None:
+        self._filesystem().invalidate_cache(self._path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "filepath": self._filepath,
+            "load_args": self._load_args or None,
+            "save_args": self._save_args or None,
+            "fs_args": self._fs_args or None,
+            "versioned": self._versioned or None,
+            "load_version": self._load_version,
+        }
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_fs"] = None  # filesystems hold connections: rebuild them after unpickling
+        return state
+
+    # -- versions ----------------------------------------------------------------------
+
+    @property
+    def filepath(self) -> str:
+        """The configured path or URL."""
+        return self._filepath
+
+    def list_versions(self) -> list[str]:
+        """Every saved version, oldest first (empty for an unversioned dataset)."""
+        return self._versions() if self._versioned else []
+
+    def resolved_load_path(self) -> str:
+        """The full URL a load would read (the latest version for a versioned dataset)."""
+        return self._display(self._load_path())
+
+    def fingerprint(self) -> str | None:
+        """A cheap identity of the current content, or ``None`` if there is no file."""
+        fs = self._filesystem()
+        path = self._load_path()
+        try:
+            info = fs.info(path)
+        except FileNotFoundError:
+            return None
+        for key in _CHECKSUM_KEYS:
+            if info.get(key):
+                return f"{key}:{str(info[key]).strip(chr(34))}"
+        return f"blake2b:{self._content_hash(fs, path, info)}"
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _filesystem(self) -> Any:
+        if self._fs is None:
+            from fsspec.core import url_to_fs  # imported on first use (fast start)
+
+            options = {**self._fs_args, **self._credentials}
+            self._fs, self._path = url_to_fs(self._filepath, **options)
+        return self._fs
+
+    def _is_local(self, fs: Any) -> bool:
+        from fsspec.implementations.local import LocalFileSystem
+
+        return isinstance(fs, LocalFileSystem)
+
+    def _basename(self) -> str:
+        return PurePosixPath(self._path).name
+
+    def _versions(self) -> list[str]:
+        fs = self._filesystem()
+        pattern = posixpath.join(self._path, "*", self._basename())
+        return sorted(PurePosixPath(p).parent.name for p in fs.glob(pattern))
+
+    def _load_path(self) -> str:
+        self._filesystem()
+        if not self._versioned:
+            return self._path
+        version = self._load_version or self._latest_version()
+        return posixpath.join(self._path, version, self._basename())
+
+    def _latest_version(self) -> str:
+        versions = self._versions()
+        if not versions:
+            raise DatasetError(
+                f"{self!r} has no saved version under {self._display(self._path)}; save it "
+                "first or check the filepath."
+            )
+        return versions[-1]
+
+    def _new_save_path(self) -> str:
+        self._filesystem()
+        if not self._versioned:
+            return self._path
+        version = self._save_version or generate_version()
+        path = posixpath.join(self._path, version, self._basename())
+        if self._fs.exists(path):
+            raise DatasetError(
+                f"Version {version!r} of {self!r} already exists at {self._display(path)}; "
+                "versions are never overwritten. Save under a new version."
+            )
+        return path
+
+    def _missing(self, path: str) -> DatasetError:
+        if self._versioned and self._load_version is not None:
+            available = ", ".join(repr(v) for v in self._versions()) or "none"
+            return DatasetError(
+                f"{self!r} has no version {self._load_version!r} under "
+                f"{self._display(self._path)}; available: {available}."
+            )
+        return DatasetError(
+            f"{self!r} has no file at {self._display(path)}; run the node that produces it "
+            "or check the filepath."
+        )
+
+    def _display(self, path: str) -> str:
+        return str(self._filesystem().unstrip_protocol(path))
+
+    def _write_local(self, data: SaveT, path: str, *, replace: bool) -> None:
+        folder = os.path.dirname(path) or "."
+        os.makedirs(folder, exist_ok=True)
+        with _temporary(folder, os.path.basename(path)) as (stream, temp):
+            self._write(data, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+            stream.close()
+            if replace:
+                os.replace(temp, path)
+                return
+            try:  # a hard link never replaces an existing file, even when two saves race
+                os.link(temp, path)
+            except FileExistsError as exc:
+                raise DatasetError(
+                    f"{self!r} already has a file at {path}; versions are never overwritten."
+                ) from exc
+
+    def _write_remote(self, data: SaveT, fs: Any, path: str) -> None:
+        with _temporary(None, posixpath.basename(path)) as (stream, temp):
+            self._write(data, stream)
+            stream.close()
+            parent = posixpath.dirname(path)
+            if parent:
+                fs.makedirs(parent, exist_ok=True)
+            fs.put_file(temp, path)
+
+    def _content_hash(self, fs: Any, path: str, info: Mapping[str, Any]) -> str:
+        key = (path, info.get("size"), info.get("mtime") or info.get("LastModified"))
+        cached = self._hash_cache.get(key)
+        if cached is None:
+            digest = hashlib.blake2b(digest_size=16)
+            with fs.open(path, "rb") as stream:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(block)
+            cached = self._hash_cache[key] = digest.hexdigest()
+        return cached
+
+
+@contextlib.contextmanager
+def _temporary(folder: str | None, name: str) -> Iterator[tuple[IO[bytes], str]]:
+    """A hidden temporary file (in ``folder``, or the system's), removed unless moved away."""
+    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    stream = os.fdopen(fd, "wb")
+    try:
+        yield stream, temp
+    finally:
+        stream.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temp)
