@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from datamill.datasets.yaml import YAMLDataset
 from datamill.errors import DatasetError
 from datamill.io._file import FileDataset
 from datamill.io._versioning import generate_version
-from tests.resources.dataset_contract import DatasetContract, DatasetFactory
+from datamill.testing import DatasetContract, DatasetFactory, FileDatasetContract
 from tests.resources.file_datasets import BytesFile, HalfWrite
 
 ROOTS = ["local", "memory"]
@@ -35,7 +35,11 @@ def root(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"memory://tests-{uuid.uuid4().hex}"
 
 
-class TestTextDataset(DatasetContract):
+class TestTextDataset(FileDatasetContract):
+    @pytest.fixture
+    def make_versioned(self, root: str) -> Callable[..., Any]:
+        return lambda **kw: TextDataset(f"{root}/notes.txt", versioned=True, **kw)
+
     @pytest.fixture
     def make_dataset(self, root: str) -> DatasetFactory:
         return lambda: TextDataset(f"{root}/notes.txt")
@@ -49,7 +53,11 @@ class TestTextDataset(DatasetContract):
         return "bye"
 
 
-class TestJSONDataset(DatasetContract):
+class TestJSONDataset(FileDatasetContract):
+    @pytest.fixture
+    def make_versioned(self, root: str) -> Callable[..., Any]:
+        return lambda **kw: JSONDataset(f"{root}/metrics.json", versioned=True, **kw)
+
     @pytest.fixture
     def make_dataset(self, root: str) -> DatasetFactory:
         return lambda: JSONDataset(f"{root}/metrics.json")
@@ -63,7 +71,11 @@ class TestJSONDataset(DatasetContract):
         return [1, 2]
 
 
-class TestYAMLDataset(DatasetContract):
+class TestYAMLDataset(FileDatasetContract):
+    @pytest.fixture
+    def make_versioned(self, root: str) -> Callable[..., Any]:
+        return lambda **kw: YAMLDataset(f"{root}/params.yml", versioned=True, **kw)
+
     @pytest.fixture
     def make_dataset(self, root: str) -> DatasetFactory:
         return lambda: YAMLDataset(f"{root}/params.yml")
@@ -78,7 +90,11 @@ class TestYAMLDataset(DatasetContract):
 
 
 @pytest.mark.parametrize("backend", ["pickle", "joblib", "cloudpickle"])
-class TestPickleDataset(DatasetContract):
+class TestPickleDataset(FileDatasetContract):
+    @pytest.fixture
+    def make_versioned(self, root: str, backend: str) -> Callable[..., Any]:
+        return lambda **kw: PickleDataset(f"{root}/m.pkl", backend=backend, versioned=True, **kw)
+
     @pytest.fixture
     def make_dataset(self, root: str, backend: str) -> DatasetFactory:
         return lambda: PickleDataset(f"{root}/model.pkl", backend=backend)

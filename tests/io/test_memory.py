@@ -10,7 +10,7 @@ import pytest
 
 from datamill.errors import DatasetError
 from datamill.io import CopyMode, MemoryDataset
-from tests.resources.dataset_contract import DatasetContract, DatasetFactory
+from datamill.testing import DatasetContract, DatasetFactory
 
 # -- the shared contract -----------------------------------------------------------------
 

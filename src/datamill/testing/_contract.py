@@ -22,7 +22,7 @@ strings (passwords, tokens) the dataset is configured with, which must never sho
 description or repr, and :meth:`DatasetContract.assert_same_data` when ``==`` cannot compare
 the data type (data frames, arrays).
 
-This module depends on pytest and datamill only, so that it can ship as ``datamill.testing``.
+Import it from ``datamill.testing``; it needs pytest (``pip install "datamill[testing]"``).
 """
 
 from __future__ import annotations
@@ -226,3 +226,90 @@ class DatasetContract:
         dataset.save(sample_data)
 
         assert pickle.loads(pickle.dumps(dataset)).describe() == dataset.describe()
+
+
+class _FailingStream:
+    """Wraps a binary stream and fails once more than ``limit`` bytes were written."""
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        self._stream = stream
+        self._left = limit
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if len(chunk) > self._left:
+            self._stream.write(chunk[: self._left])
+            raise OSError("simulated failure in the middle of a write")
+        self._left -= len(chunk)
+        return int(self._stream.write(chunk))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class FileDatasetContract(DatasetContract):
+    """The contract of datasets stored in files: atomic writes and versioning, on top of
+    :class:`DatasetContract`.
+
+    Provide ``make_dataset`` as for :class:`DatasetContract`, and ``make_versioned``: a
+    factory taking keyword arguments (``load_version``, ``save_version``) and returning a
+    new versioned dataset on the same storage.
+    """
+
+    @pytest.fixture
+    def make_versioned(self) -> Callable[..., Any]:
+        """A factory of versioned datasets on one storage (override it)."""
+        raise NotImplementedError("Define a `make_versioned` fixture in the test class.")
+
+    def test_a_write_failing_midway_keeps_the_previous_data(
+        self,
+        make_dataset: DatasetFactory,
+        sample_data: Any,
+        other_data: Any,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        dataset = make_dataset()
+        dataset.save(sample_data)
+        original = type(dataset)._write  # type: ignore[attr-defined]
+
+        def failing_write(self: Any, data: Any, stream: Any) -> None:
+            original(self, data, _FailingStream(stream, limit=1))
+
+        monkeypatch.setattr(type(dataset), "_write", failing_write)
+        with pytest.raises(DatasetError):
+            dataset.save(other_data)
+        monkeypatch.undo()
+
+        self.assert_same_data(make_dataset().load(), sample_data)
+
+    def test_versions_are_kept_and_the_latest_is_loaded(
+        self, make_versioned: Callable[..., Any], sample_data: Any, other_data: Any
+    ) -> None:
+        make_versioned(save_version="2020-01-01T00.00.00.000000Z-a").save(sample_data)
+        make_versioned(save_version="2020-01-02T00.00.00.000000Z-b").save(other_data)
+        latest = make_versioned()
+
+        assert latest.list_versions() == [
+            "2020-01-01T00.00.00.000000Z-a",
+            "2020-01-02T00.00.00.000000Z-b",
+        ]
+        self.assert_same_data(latest.load(), other_data)
+        pinned = make_versioned(load_version="2020-01-01T00.00.00.000000Z-a")
+        self.assert_same_data(pinned.load(), sample_data)
+
+    def test_an_existing_version_is_never_overwritten(
+        self, make_versioned: Callable[..., Any], sample_data: Any, other_data: Any
+    ) -> None:
+        make_versioned(save_version="v1").save(sample_data)
+
+        with pytest.raises(DatasetError, match="never overwritten"):
+            make_versioned(save_version="v1").save(other_data)
+        self.assert_same_data(make_versioned().load(), sample_data)
+
+    def test_a_missing_version_names_the_available_ones(
+        self, make_versioned: Callable[..., Any], sample_data: Any
+    ) -> None:
+        make_versioned(save_version="v1").save(sample_data)
+
+        with pytest.raises(DatasetError, match="available: 'v1'"):
+            make_versioned(load_version="v0").load()
