@@ -28,10 +28,13 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         persistent: The data outlives the process (files, tables). Memory data is not.
         accepts_chunks: ``save`` may be called once per chunk yielded by a generator node,
             each call adding to what was saved before in the same run.
+        confirms_on_success: The runner calls :meth:`confirm` after each node that loaded
+            this dataset has succeeded (e.g. to advance an incremental checkpoint).
     """
 
     persistent: ClassVar[bool] = True
     accepts_chunks: ClassVar[bool] = False
+    confirms_on_success: ClassVar[bool] = False
 
     def load(self) -> LoadT:
         """Load and return the data.
@@ -80,6 +83,9 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
             raise
         except Exception as exc:
             raise DatasetError(f"Failed to release {self!r}: {type(exc).__name__}: {exc}") from exc
+
+    def confirm(self) -> None:
+        """Acknowledge that the data last loaded was processed successfully (see class docs)."""
 
     def fingerprint(self) -> str | None:
         """A cheap identity of the current content, or ``None`` if the dataset cannot tell.

@@ -30,6 +30,7 @@ class RunContext:
     Attributes:
         inputs: For each node index, its ``(name, dataset)`` input pairs, without repeats.
         outputs: For each node index, its output datasets, aligned with ``node.outputs``.
+        confirms: For each node index, the input datasets to confirm once it succeeded.
     """
 
     catalog: DataCatalog
@@ -37,6 +38,7 @@ class RunContext:
     hook: Any  # the pluggy hook relay, ``manager.hook``
     inputs: Sequence[tuple[tuple[str, Dataset], ...]]
     outputs: Sequence[tuple[Dataset, ...]]
+    confirms: Sequence[tuple[Dataset, ...]]
     load_hooks: bool
     save_hooks: bool
     before_node_hooks: bool
@@ -89,19 +91,20 @@ class NodeJob:
         return self.node.func(*args, **kwargs)
 
     def finish(self, result: Any) -> None:
-        """Map the result onto the outputs, run the after-hooks and save."""
+        """Map the result onto the outputs, run the after-hooks, save, confirm the inputs."""
         node = self.node
         if node.is_generator:
             for chunk in result:
                 self._save_all(map_outputs(node, chunk))
-            outputs: dict[str, Any] = {}
+            if self.ctx.after_node_hooks:
+                self._after_hook({})
+        else:
+            outputs = map_outputs(node, result)
             if self.ctx.after_node_hooks:
                 self._after_hook(outputs)
-            return
-        outputs = map_outputs(node, result)
-        if self.ctx.after_node_hooks:
-            self._after_hook(outputs)
-        self._save_all(outputs)
+            self._save_all(outputs)
+        for dataset in self.ctx.confirms[self.index]:
+            dataset.confirm()
 
     def failed(self, error: BaseException) -> None:
         """Run the error hooks for ``error``."""

@@ -219,6 +219,14 @@ def _context(
             tuple((d, datasets[names[d]]) for d in dict.fromkeys(n.inputs)) for n in graph.nodes
         ],
         outputs=[tuple(datasets[names[d]] for d in n.outputs) for n in nodes],
+        confirms=[
+            tuple(
+                ds
+                for d in dict.fromkeys(n.inputs)
+                if (ds := datasets[names[d]]).confirms_on_success
+            )
+            for n in nodes
+        ],
         load_hooks=has_impls(manager, "before_dataset_loaded", "after_dataset_loaded"),
         save_hooks=has_impls(manager, "before_dataset_saved", "after_dataset_saved"),
         before_node_hooks=has_impls(manager, "before_node_run"),
