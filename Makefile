@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean services
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,17 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# External services the tests run against (PostgreSQL, Azurite): installs what is
+# missing, starts nothing; the tests start their own throwaway servers on loopback.
+services:
+	scripts/services/postgres.sh
+	scripts/services/azurite.sh
+
+test: lint services
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .bench-venvs .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .bench-venvs .services .mypy_cache .pytest_cache .ruff_cache

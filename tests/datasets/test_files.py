@@ -331,3 +331,31 @@ def test_versioned_fingerprint_is_the_latest_versions(root: str) -> None:
 def test_file_datasets_are_file_dataset_subclasses() -> None:
     for cls in (TextDataset, JSONDataset, YAMLDataset, PickleDataset):
         assert issubclass(cls, FileDataset)
+
+
+def test_saved_files_follow_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        TextDataset(str(tmp_path / "shared.txt")).save("for everyone")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "shared.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_versioned_dataset_without_versions_has_no_fingerprint(root: str) -> None:
+    assert JSONDataset(f"{root}/m.json", versioned=True).fingerprint() is None
+
+
+def test_a_missing_file_inside_the_reader_is_not_mistaken_for_a_missing_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = JSONDataset(str(tmp_path / "m.json"))
+    dataset.save({"a": 1})
+
+    def read(self: Any, stream: Any) -> Any:
+        raise FileNotFoundError("the schema file referenced by the data")
+
+    monkeypatch.setattr(JSONDataset, "_read", read)
+    with pytest.raises(DatasetError, match="the schema file referenced") as info:
+        dataset.load()
+    assert "has no file at" not in str(info.value)

@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import os
 import posixpath
+import secrets
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
@@ -100,12 +101,12 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
 
     def _load(self) -> LoadT:
         path = self._load_path()
-        fs = self._filesystem()
         try:
-            with fs.open(path, "rb") as stream:
-                return self._read(stream)
+            stream = self._filesystem().open(path, "rb")
         except FileNotFoundError as exc:
             raise self._missing(path) from exc
+        with stream:  # errors while reading are the library's, reported as they are
+            return self._read(stream)
 
     def _save(self, data: SaveT) -> None:
         path = self._new_save_path()
@@ -157,10 +158,10 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
     def fingerprint(self) -> str | None:
         """A cheap identity of the current content, or ``None`` if there is no file."""
         fs = self._filesystem()
-        path = self._load_path()
         try:
+            path = self._load_path()
             info = fs.info(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, DatasetError):  # no file, or no version yet
             return None
         for key in _CHECKSUM_KEYS:
             if info.get(key):
@@ -187,6 +188,7 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
 
     def _versions(self) -> list[str]:
         fs = self._filesystem()
+        fs.invalidate_cache(self._path)  # another process may have saved a version since
         pattern = posixpath.join(self._path, "*", self._basename())
         return sorted(PurePosixPath(p).parent.name for p in fs.glob(pattern))
 
@@ -244,13 +246,22 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
             stream.close()
             if replace:
                 os.replace(temp, path)
-                return
-            try:  # a hard link never replaces an existing file, even when two saves race
-                os.link(temp, path)
-            except FileExistsError as exc:
-                raise DatasetError(
-                    f"{self!r} already has a file at {path}; versions are never overwritten."
-                ) from exc
+            else:
+                self._link_new(temp, path)
+        _fsync_folder(folder)
+
+    def _link_new(self, temp: str, path: str) -> None:
+        exists = DatasetError(
+            f"{self!r} already has a file at {path}; versions are never overwritten."
+        )
+        try:  # a hard link never replaces an existing file, even when two saves race
+            os.link(temp, path)
+        except FileExistsError as exc:
+            raise exists from exc
+        except OSError:  # no hard links on this filesystem: check, then rename
+            if os.path.exists(path):
+                raise exists from None
+            os.replace(temp, path)
 
     def _write_remote(self, data: SaveT, fs: Any, path: str) -> None:
         with _temporary(None, posixpath.basename(path)) as (stream, temp):
@@ -262,7 +273,8 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
             fs.put_file(temp, path)
 
     def _content_hash(self, fs: Any, path: str, info: Mapping[str, Any]) -> str:
-        key = (path, info.get("size"), info.get("mtime") or info.get("LastModified"))
+        stamp = info.get("mtime") or info.get("LastModified") or info.get("created")
+        key = (path, info.get("size"), stamp)
         cached = self._hash_cache.get(key)
         if cached is None:
             digest = hashlib.blake2b(digest_size=16)
@@ -276,11 +288,28 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
 @contextlib.contextmanager
 def _temporary(folder: str | None, name: str) -> Iterator[tuple[IO[bytes], str]]:
     """A hidden temporary file (in ``folder``, or the system's), removed unless moved away."""
-    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    stream = os.fdopen(fd, "wb")
+    # Unlike tempfile.mkstemp (always owner-only), the file gets the permissions of any new
+    # file under the process umask, and the final file keeps them after the rename.
+    temp = os.path.join(folder or tempfile.gettempdir(), f".{name}.{secrets.token_hex(8)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    stream = os.fdopen(os.open(temp, flags, 0o666), "wb")
     try:
         yield stream, temp
     finally:
         stream.close()
         with contextlib.suppress(FileNotFoundError):
             os.remove(temp)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make a rename in ``folder`` durable (POSIX); a no-op where folders cannot be synced."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

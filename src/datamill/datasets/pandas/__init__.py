@@ -7,7 +7,17 @@ dataset type never imports the libraries of the others.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datamill.datasets.pandas._files import (
+        CSVDataset,
+        ExcelDataset,
+        FeatherDataset,
+        JSONDataset,
+        ParquetDataset,
+    )
+    from datamill.datasets.pandas._sql import SQLQueryDataset, SQLTableDataset
 
 __all__ = [
     "CSVDataset",
