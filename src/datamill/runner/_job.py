@@ -105,9 +105,10 @@ class NodeJob:
             self._save_all(outputs)
         for dataset in self.ctx.confirms[self.index]:
             dataset.confirm()
+        self.inputs = {}  # the scheduler may keep the job a while: do not keep its data alive
 
     def failed(self, error: BaseException) -> None:
-        """Run the error hooks for ``error``."""
+        """Run the error hooks for ``error``, then drop the inputs."""
         if self.ctx.error_node_hooks:
             self.ctx.hook.on_node_error(
                 error=error,
@@ -116,6 +117,7 @@ class NodeJob:
                 catalog=self.ctx.catalog,
                 run_id=self.ctx.run_id,
             )
+        self.inputs = {}
 
     def _load(self, name: str, dataset: Dataset) -> Any:
         ctx = self.ctx
