@@ -1,7 +1,26 @@
-"""The I/O layer: the dataset contract, memory datasets and the data catalog."""
+"""The I/O layer: the dataset contract, memory datasets, dataset types and the data catalog."""
 
 from datamill.io._catalog import DataCatalog
 from datamill.io._dataset import AbstractDataset
 from datamill.io._memory import CopyMode, MemoryDataset
+from datamill.io._registry import (
+    BUILTIN_TYPES,
+    ENTRY_POINT_GROUP,
+    BuiltinType,
+    TypeRegistry,
+    default_registry,
+    resolve_type,
+)
 
-__all__ = ["AbstractDataset", "CopyMode", "DataCatalog", "MemoryDataset"]
+__all__ = [
+    "BUILTIN_TYPES",
+    "ENTRY_POINT_GROUP",
+    "AbstractDataset",
+    "BuiltinType",
+    "CopyMode",
+    "DataCatalog",
+    "MemoryDataset",
+    "TypeRegistry",
+    "default_registry",
+    "resolve_type",
+]
