@@ -447,3 +447,21 @@ def test_a_catalog_serves_several_runs_unchanged(executor: str) -> None:
     assert run_on(executor, chain(3), catalog) == {"d3": 3}
     assert run_on(executor, chain(3), catalog) == {"d3": 3}
     assert catalog.list() == ["d0"]
+
+
+def test_a_persistent_catch_all_stores_intermediates_and_feeds_later_slices(
+    tmp_path: Any,
+) -> None:
+    config = {"{name}": {"type": "json.JSONDataset", "filepath": f"{tmp_path}/{{name}}.json"}}
+    pipe = Pipeline([node(f.inc, "a", "b", name="first"), node(f.inc, "b", "c", name="second")])
+
+    def catalog() -> DataCatalog:
+        built = DataCatalog.from_config(config)
+        built.add("a", MemoryDataset(1))
+        return built
+
+    assert run(pipe, catalog()) == {}  # stored by the catch-all, not returned from memory
+    assert (tmp_path / "c.json").read_text() == "3"
+    assert run(pipe.from_nodes("second"), catalog()) == {}  # 'b' exists on disk
+    with pytest.raises(RunnerError, match="input 'x'"):
+        run(Pipeline([node(f.inc, "x", "y")]), catalog())

@@ -13,7 +13,7 @@ from datamill._text import did_you_mean, quoted
 from datamill.errors import RunnerError
 from datamill.hooks import RunParams, create_hook_manager
 from datamill.io import AbstractDataset, DataCatalog
-from datamill.pipeline import Pipeline, PipelineGraph
+from datamill.pipeline import Pipeline, PipelineGraph, is_parameter
 from datamill.runner._executors import Done, Executor, create_executor
 from datamill.runner._job import NodeJob, RunContext, has_impls
 from datamill.runner._scheduler import DataTracker, Outcome, schedule
@@ -95,8 +95,12 @@ def run_with(
     intermediates are registered in it.
     """
     _check_runnable(pipeline, catalog, executor)
-    free_outputs = sorted(o for o in pipeline.outputs() if o not in catalog)
+    declared = {o for o in pipeline.outputs() if o in catalog}
     names, datasets = _resolve_datasets(pipeline, catalog)
+    # Free outputs: undeclared, and kept only in memory (a catch-all may store them instead).
+    free_outputs = sorted(
+        o for o in pipeline.outputs() if o not in declared and not datasets[names[o]].persistent
+    )
     run_params = RunParams(
         run_id=run_id or new_run_id(),
         executor=executor.name,
@@ -155,20 +159,28 @@ def _check_runnable(pipeline: Pipeline, catalog: DataCatalog, executor: Executor
 def _missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
     problems = []
     for name in sorted(pipeline.inputs()):
-        if name not in catalog:
+        if name in catalog:
+            dataset = catalog[name]
+            if not dataset.persistent and not dataset.exists():
+                problems.append(
+                    f"input {name!r} is a {type(dataset).__name__} with no data; "
+                    "save data to it before the run."
+                )
+        elif not _stored_by_catch_all(catalog, name):
             consumers = quoted(n.name for n in pipeline.consumers_of(name))
             problems.append(
                 f"input {name!r} (needed by {consumers}) is not in the catalog and no node "
                 f"produces it.{did_you_mean(name, catalog.list())} Add it to the catalog."
             )
-            continue
-        dataset = catalog[name]
-        if not dataset.persistent and not dataset.exists():
-            problems.append(
-                f"input {name!r} is a {type(dataset).__name__} with no data; "
-                "save data to it before the run."
-            )
     return problems
+
+
+def _stored_by_catch_all(catalog: DataCatalog, name: str) -> bool:
+    """Whether a catch-all pattern stores ``name`` and it holds data (say, from a past run)."""
+    if is_parameter(name):
+        return False
+    dataset = catalog.shallow_copy().ensure(name)  # a copy: register nothing in the run's
+    return dataset.persistent and dataset.exists()
 
 
 def _chunk_problems(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
