@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,3 +182,11 @@ def postgres_server() -> Iterator[PostgresServer]:
             _stop(bin_dir, prefix, data)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["local", "memory"])
+def root(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh folder: on the local disk, or on fsspec's in-memory filesystem."""
+    if request.param == "local":
+        return str(tmp_path)
+    return f"memory://tests-{uuid.uuid4().hex}"

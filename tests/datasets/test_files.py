@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,6 @@ from datamill.io._file import FileDataset
 from datamill.io._versioning import generate_version
 from datamill.testing import DatasetContract, DatasetFactory, FileDatasetContract
 from tests.resources.file_datasets import BytesFile, HalfWrite
-
-ROOTS = ["local", "memory"]
-
-
-@pytest.fixture(params=ROOTS)
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh folder: on the local disk, or on fsspec's in-memory filesystem."""
-    if request.param == "local":
-        return str(tmp_path)
-    return f"memory://tests-{uuid.uuid4().hex}"
 
 
 class TestTextDataset(FileDatasetContract):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-import uuid
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +10,6 @@ from typing import Any
 import fsspec
 import pandas as pd
 import pytest
-import yaml
 
 import datamill.datasets.pandas as pandas_datasets
 from datamill.datasets.pandas import (
@@ -25,6 +22,7 @@ from datamill.datasets.pandas import (
 from datamill.errors import DatasetError
 from datamill.io._file import FileDataset
 from datamill.testing import DatasetFactory, FileDatasetContract
+from tests.resources.docs import yaml_example
 
 FRAME_TYPES: list[type[FileDataset[Any, Any]]] = [
     CSVDataset,
@@ -33,14 +31,6 @@ FRAME_TYPES: list[type[FileDataset[Any, Any]]] = [
     ExcelDataset,
     FeatherDataset,
 ]
-
-
-@pytest.fixture(params=["local", "memory"])
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh folder: on the local disk, or on fsspec's in-memory filesystem."""
-    if request.param == "local":
-        return str(tmp_path)
-    return f"memory://tests-{uuid.uuid4().hex}"
 
 
 def simple_frame() -> pd.DataFrame:
@@ -308,24 +298,6 @@ def test_excel_refuses_bad_workbooks(data: Any, message: str, tmp_path: Path) ->
 
 
 # -- the package and the documentation -------------------------------------------------
-
-
-def yaml_example(cls: type) -> dict[str, Any]:
-    """The catalog entry a class's docstring shows after ``Example YAML::``."""
-    doc = textwrap.dedent((cls.__doc__ or "").split("\n", 1)[1])
-    _, marker, rest = doc.partition("Example YAML::\n")
-    assert marker, f"{cls.__name__} has no YAML example"
-    lines: list[str] = []
-    for line in rest.splitlines():
-        if line and not line.startswith(" "):
-            break
-        lines.append(line)
-    parsed = yaml.safe_load(textwrap.dedent("\n".join(lines)))
-    assert isinstance(parsed, dict)
-    assert len(parsed) == 1
-    entry = next(iter(parsed.values()))
-    assert isinstance(entry, dict)
-    return entry
 
 
 @pytest.mark.parametrize("dataset_type", FRAME_TYPES)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,6 @@ from datamill.datasets.partitions import IncrementalDataset, PartitionedDataset
 from datamill.errors import DatasetError, RunnerError
 from datamill.testing import DatasetContract, DatasetFactory
 from tests.resources import partition_funcs as pf
-
-
-@pytest.fixture(params=["local", "memory"])
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "local":
-        return str(tmp_path / "parts")
-    return f"memory://parts-{uuid.uuid4().hex}"
 
 
 def loaded(parts: Any) -> dict[str, Any]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import io
-import itertools
 import os
 import pickle
 import re
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,16 +27,9 @@ from datamill.datasets.plotly import FigureDataset as PlotlyDataset
 from datamill.errors import DatasetError
 from datamill.io import AbstractDataset, TypeRegistry
 from datamill.testing import DatasetFactory, FileDatasetContract
+from tests.resources.docs import yaml_example
 
 SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-", "svg": b"<?xml"}
-
-
-@pytest.fixture(params=["local", "memory"])
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh folder: on the local disk, or on fsspec's in-memory filesystem."""
-    if request.param == "local":
-        return str(tmp_path)
-    return f"memory://tests-{uuid.uuid4().hex}"
 
 
 def read_bytes(url: str) -> bytes:
@@ -564,20 +554,6 @@ def test_pillow_reports_a_damaged_file_on_load(tmp_path: Path) -> None:
 # -- documentation ---------------------------------------------------------------------------
 
 DOCUMENTED = [MatplotlibDataset, PlotlyDataset, ImageDataset]
-
-
-def yaml_example(cls: type) -> dict[str, Any]:
-    """The catalog entry shown under ``Example YAML::`` in a class docstring."""
-    doc = inspect.cleandoc(cls.__doc__ or "")
-    _, marker, rest = doc.partition("Example YAML::\n")
-    assert marker, f"{cls.__qualname__} has no 'Example YAML::' block"
-    block = itertools.takewhile(lambda line: not line or line[0] == " ", rest.splitlines())
-    entries = yaml.safe_load(textwrap.dedent("\n".join(block)))
-    assert isinstance(entries, dict)
-    assert len(entries) == 1
-    entry = next(iter(entries.values()))
-    assert isinstance(entry, dict)
-    return entry
 
 
 @pytest.mark.parametrize("cls", DOCUMENTED, ids=lambda cls: cls.__module__)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import textwrap
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -24,17 +23,10 @@ from datamill.datasets.polars import (
 from datamill.errors import DatasetError
 from datamill.io._file import FileDataset
 from datamill.testing import DatasetFactory, FileDatasetContract
+from tests.resources.docs import yaml_example
 
 EAGER_TYPES: list[type[FileDataset[Any, Any]]] = [CSVDataset, ParquetDataset]
 LAZY_TYPES: list[type[FileDataset[Any, Any]]] = [LazyCSVDataset, LazyParquetDataset]
-
-
-@pytest.fixture(params=["local", "memory"])
-def root(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh folder: on the local disk, or on fsspec's in-memory filesystem."""
-    if request.param == "local":
-        return str(tmp_path)
-    return f"memory://tests-{uuid.uuid4().hex}"
 
 
 def people() -> pl.DataFrame:
@@ -263,24 +255,6 @@ def test_a_missing_file_fails_the_lazy_load_itself(
 
 
 # -- documentation ---------------------------------------------------------------------
-
-
-def yaml_example(cls: type) -> dict[str, Any]:
-    """The catalog entry a class's docstring shows after ``Example YAML::``."""
-    doc = textwrap.dedent((cls.__doc__ or "").split("\n", 1)[1])
-    _, marker, rest = doc.partition("Example YAML::\n")
-    assert marker, f"{cls.__name__} has no YAML example"
-    lines: list[str] = []
-    for line in rest.splitlines():
-        if line and not line.startswith(" "):
-            break
-        lines.append(line)
-    parsed = yaml.safe_load(textwrap.dedent("\n".join(lines)))
-    assert isinstance(parsed, dict)
-    assert len(parsed) == 1
-    entry = next(iter(parsed.values()))
-    assert isinstance(entry, dict)
-    return entry
 
 
 @pytest.mark.parametrize("dataset_type", EAGER_TYPES + LAZY_TYPES)
