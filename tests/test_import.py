@@ -44,3 +44,13 @@ def test_import_datamill_loads_no_heavy_module() -> None:
 def test_the_process_executor_is_loaded_on_demand() -> None:
     loaded = imported_after("from datamill.runner import ProcessExecutor")
     assert "multiprocessing" in loaded
+
+
+def test_import_datamill_defers_io_and_plugin_discovery() -> None:
+    code = "import sys, json, datamill; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(json.loads(out))
+    deferred = {"fsspec", "yaml", "importlib.metadata", "sqlalchemy"}
+    assert sorted(loaded & deferred) == []

@@ -17,17 +17,19 @@ with :meth:`TypeRegistry.clear`.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import inspect
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datamill._text import did_you_mean
 from datamill.errors import DatasetError
 from datamill.io._dataset import AbstractDataset
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = [
     "BUILTIN_TYPES",
@@ -140,7 +142,7 @@ class TypeRegistry:
         self._builtins = MappingProxyType(dict(builtins))
         self._group = group
         self._classes: dict[str, DatasetType] = {}
-        self._entry_points: dict[str, importlib.metadata.EntryPoint] | None = None
+        self._entry_points: dict[str, EntryPoint] | None = None
         self._lock = threading.Lock()
 
     def resolve(self, type_name: str, dataset_name: str) -> DatasetType:
@@ -188,10 +190,12 @@ class TypeRegistry:
             raise self._unknown(type_name, dataset_name)
         return _import_path(module, attribute, type_name, dataset_name, self)
 
-    def _registered(self) -> dict[str, importlib.metadata.EntryPoint]:
+    def _registered(self) -> dict[str, EntryPoint]:
         with self._lock:
             if self._entry_points is None:
-                found = importlib.metadata.entry_points(group=self._group)
+                from importlib.metadata import entry_points  # slow to import: on demand
+
+                found = entry_points(group=self._group)
                 self._entry_points = {ep.name: ep for ep in found}
             return self._entry_points
 
