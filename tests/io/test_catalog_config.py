@@ -752,3 +752,15 @@ def test_a_run_names_the_dataset_whose_type_is_unknown() -> None:
     with pytest.raises(DatasetError) as exc:
         run(Pipeline([node(total, "numbers", "sum")]), catalog)
     assert exc.value.dataset_name == "numbers"
+
+
+def test_arguments_passed_on_to_a_base_class_are_checked_too() -> None:
+    # PickleDataset.__init__ takes **kwargs and hands them to FileDataset.
+    catalog = DataCatalog.from_config(
+        {"model": {"type": "pickle.PickleDataset", "filepth": "m.pkl"}}
+    )
+    with pytest.raises(DatasetError, match="unknown argument 'filepth'") as exc:
+        catalog["model"]
+    message = str(exc.value)
+    assert "Did you mean 'filepath'?" in message
+    assert "backend" in message  # the subclass's own arguments are listed too

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import inspect
 import re
 import threading
@@ -41,7 +42,6 @@ _SECRET_KEY = re.compile(r"password|passwd|secret|token|key|credential", re.IGNO
 _URL_PASSWORD = re.compile(r"(://[^/@:\s]*):[^/@\s]+@")
 _QUERY_SECRET = re.compile(r"((?:password|secret|token|key|sig)[^=&\s]*=)[^&\s]+", re.IGNORECASE)
 
-_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 Entry = Mapping[str, Any]
 Problem = tuple[str, str]  # (entry name, what is wrong)
@@ -391,27 +391,53 @@ def _credentials(ref: Any, creds: Mapping[str, Any], name: str) -> Any:
 def _check_arguments(
     name: str, type_name: str, cls: type[AbstractDataset[Any, Any]], kwargs: Mapping[str, Any]
 ) -> None:
-    try:
-        params = list(inspect.signature(cls).parameters.values())
-    except (TypeError, ValueError):  # no signature to check against
+    signature = accepted_arguments(cls)
+    if signature is None:  # no signature to check against
         return
-    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    accepted = [p.name for p in params if p.kind in named]
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    accepted, required, takes_any = signature
     unknown = [] if takes_any else [key for key in kwargs if key not in accepted]
     if unknown:
-        raise _unknown_arguments(name, type_name, unknown, accepted)
-    missing = [
-        p.name
-        for p in params
-        if p.default is p.empty and p.kind not in _VARIADIC and p.name not in kwargs
-    ]
+        raise _unknown_arguments(name, type_name, unknown, list(accepted))
+    missing = [p for p in required if p not in kwargs]
     if missing:
         raise DatasetError(
             f"Dataset {name!r} (type {type_name!r}): missing required argument "
             f"{quoted(missing)}; add it to the entry.",
             dataset_name=name,
         )
+
+
+@functools.cache
+def accepted_arguments(
+    cls: type[AbstractDataset[Any, Any]],
+) -> tuple[tuple[str, ...], tuple[str, ...], bool] | None:
+    """The keyword arguments a dataset class accepts: (names, required names, takes any).
+
+    An ``__init__`` that passes ``**kwargs`` on to its base class accepts the base's named
+    arguments too, so the classes of the MRO are read until one has no ``**kwargs``. Cached
+    per class (the signature of a class does not change); ``accepted_arguments.cache_clear()``
+    empties the cache.
+    """
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    accepted: dict[str, None] = {}
+    required: dict[str, None] = {}
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        try:
+            params = list(inspect.signature(vars(klass)["__init__"]).parameters.values())[1:]
+        except (TypeError, ValueError):
+            return None
+        for p in params:
+            if p.kind in named:
+                accepted.setdefault(p.name, None)
+                if p.default is p.empty and p.name not in required:
+                    required[p.name] = None
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            return tuple(accepted), tuple(required), False
+        if klass is object or not issubclass(klass, AbstractDataset):
+            break
+    return tuple(accepted), tuple(required), True
 
 
 def _unknown_arguments(
