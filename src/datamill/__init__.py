@@ -9,15 +9,36 @@ named datasets, and :func:`run` it::
         return 2 * x
 
     run(Pipeline([node(double, "params:x", "y")]), DataCatalog(parameters={"x": 21}))
+
+The public names are imported on first use, so that ``import datamill`` (and the command
+line) start fast.
 """
 
-from datamill.errors import DatamillError
-from datamill.hooks import hook_impl
-from datamill.io import AbstractDataset, DataCatalog, MemoryDataset
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# The `pipeline` function shares its name with the `datamill.pipeline` package: import it
+# here, after the package, so that the name means the function (the layer is light).
 from datamill.pipeline import Node, Pipeline, node, pipeline
-from datamill.runner import run
+
+if TYPE_CHECKING:
+    from datamill.errors import DatamillError
+    from datamill.hooks import hook_impl
+    from datamill.io import AbstractDataset, DataCatalog, MemoryDataset
+    from datamill.runner import run
 
 __version__ = "0.1.0.dev0"
+
+_EXPORTS = {
+    "AbstractDataset": "datamill.io",
+    "DataCatalog": "datamill.io",
+    "DatamillError": "datamill.errors",
+    "MemoryDataset": "datamill.io",
+    "hook_impl": "datamill.hooks",
+    "run": "datamill.runner",
+}
 
 __all__ = [
     "AbstractDataset",
@@ -32,3 +53,16 @@ __all__ = [
     "pipeline",
     "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'datamill' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

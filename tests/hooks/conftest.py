@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -11,6 +10,7 @@ from typing import Protocol
 import pytest
 
 from datamill.hooks import ENTRY_POINT_GROUP, entry_point_hooks
+from tests.resources.plugins import write_distribution
 
 
 class InstallPlugin(Protocol):
@@ -36,17 +36,7 @@ def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
     def install(module_name: str, source: str, entry_points: dict[str, str]) -> Path:
         site = tmp_path / f"site-{len(modules)}"
-        dist_name = module_name.replace("_", "-")
-        dist_info = site / f"{module_name}-1.0.dist-info"
-        dist_info.mkdir(parents=True)
-        (dist_info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 1.0\n", encoding="utf-8"
-        )
-        declared = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
-        (dist_info / "entry_points.txt").write_text(
-            f"[{ENTRY_POINT_GROUP}]\n{declared}", encoding="utf-8"
-        )
-        (site / f"{module_name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        write_distribution(site, module_name, source, ENTRY_POINT_GROUP, entry_points)
         modules.append(module_name)
         monkeypatch.syspath_prepend(site)
         return site
