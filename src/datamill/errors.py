@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 __all__ = [
+    "ConfigError",
     "DatamillError",
     "DatasetError",
     "DatasetNotFoundError",
@@ -52,6 +53,29 @@ class DatasetError(DatamillError):
 
 class DatasetNotFoundError(DatasetError):
     """A name was looked up in the catalog and is not there."""
+
+
+class ConfigError(DatamillError):
+    """A configuration file or folder is missing, malformed or inconsistent.
+
+    Attributes:
+        path: The file or folder concerned, when there is one.
+        key: The dotted configuration key concerned, when there is one.
+        line: The 1-based line in ``path``, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.key = key
+        self.line = line
 
 
 class RunnerError(DatamillError):

@@ -1,0 +1,213 @@
+"""Resolving interpolations in one configuration file with OmegaConf.
+
+Three resolvers are registered with OmegaConf once: ``globals``, ``runtime_params`` and
+``env``. OmegaConf's resolver registry is global, so what they read (the globals, the
+runtime parameters, whether environment variables are allowed) comes from a context
+variable set for the duration of one file's resolution. A `ConfigError` raised inside a
+resolver is kept in that context and re-raised as is, since OmegaConf wraps exceptions.
+
+Files without ``${`` skip OmegaConf entirely. Top-level keys starting with ``_`` are
+dropped after resolution: they are templates for use within their own file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from datamill._text import did_you_mean
+from datamill.config._merge import MISSING, dotted_keys, get_dotted
+from datamill.config._yaml import KeyPath, YamlFile
+from datamill.errors import ConfigError
+
+_ENV_USE = re.compile(r"\$\{\s*(?:oc\.)?env\s*:")
+
+
+@dataclass(slots=True)
+class _Context:
+    file: YamlFile
+    globals_: Mapping[str, Any] | None
+    runtime_params: Mapping[str, Any]
+    allow_env: bool
+    error: ConfigError | None = None
+
+
+_CURRENT: ContextVar[_Context | None] = ContextVar("datamill_config_resolution", default=None)
+
+
+def resolve_file(
+    file: YamlFile,
+    *,
+    globals_: Mapping[str, Any] | None,
+    runtime_params: Mapping[str, Any],
+    allow_env: bool,
+) -> dict[str, Any]:
+    """Return the file's data with interpolations resolved and private keys dropped.
+
+    Args:
+        file: The file read by `read_yaml`.
+        globals_: The merged globals, or None while the globals themselves are loaded.
+        runtime_params: Nested runtime parameters.
+        allow_env: Whether ``${env:...}`` may be used (credentials only).
+
+    Raises:
+        ConfigError: Naming the file and key, if an interpolation cannot be resolved.
+    """
+    if not file.has_interpolation:
+        return _public(file.data)
+    if not allow_env:
+        _refuse_env(file)
+    _register_resolvers()
+    context = _Context(file, globals_, runtime_params, allow_env)
+    token = _CURRENT.set(context)
+    try:
+        config = OmegaConf.create(file.data, flags={"allow_objects": True})
+        resolved = OmegaConf.to_container(config, resolve=True)
+    except OmegaConfBaseException as exc:
+        if context.error is not None:
+            raise context.error from None
+        raise _resolution_error(file, exc) from None
+    finally:
+        _CURRENT.reset(token)
+    assert isinstance(resolved, dict)
+    return _public(resolved)
+
+
+def _public(data: Mapping[Any, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if not str(key).startswith("_")}
+
+
+def _resolution_error(file: YamlFile, exc: OmegaConfBaseException) -> ConfigError:
+    key = getattr(exc, "full_key", None) or None
+    line = file.lines.get(tuple(key.split("."))) if key else None
+    where = f"{file.path}:{line}" if line else str(file.path)
+    reason = str(exc).split("\n", 1)[0]
+    about = f" in key {key!r}" if key else ""
+    return ConfigError(
+        f"{where}: cannot resolve an interpolation{about}: {reason}",
+        path=str(file.path),
+        key=key,
+        line=line,
+    )
+
+
+def _refuse_env(file: YamlFile) -> None:
+    for path, text in _strings(file.data, ()):
+        if _ENV_USE.search(text):
+            key = ".".join(path)
+            line = file.lines.get(path)
+            where = f"{file.path}:{line}" if line else str(file.path)
+            raise ConfigError(
+                f"{where}: key {key!r} reads an environment variable, which is only allowed "
+                f"in credentials files. Move the value to credentials.yml and refer to it "
+                f"by name.",
+                path=str(file.path),
+                key=key,
+                line=line,
+            )
+
+
+def _strings(data: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _strings(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for item in data:
+            yield from _strings(item, path)
+
+
+def _fail(context: _Context, message: str) -> None:
+    context.error = ConfigError(f"{context.file.path}: {message}", path=str(context.file.path))
+    raise ValueError(message)
+
+
+def _active() -> _Context:
+    context = _CURRENT.get()
+    if context is None:  # a datamill resolver used outside ConfigLoader
+        raise ValueError("datamill resolvers only work while ConfigLoader loads a file")
+    return context
+
+
+def _globals_resolver(key: str, default: Any = MISSING) -> Any:
+    context = _active()
+    if context.globals_ is None:
+        _fail(context, f"'${{globals:{key}}}' cannot be used inside a globals file.")
+    return _pick(
+        context, context.globals_ or {}, key, default, name="globals", origin="globals*.yml"
+    )
+
+
+def _runtime_params_resolver(key: str, default: Any = MISSING) -> Any:
+    context = _active()
+    return _pick(
+        context, context.runtime_params, key, default, name="runtime_params", origin="--params"
+    )
+
+
+def _pick(
+    context: _Context, source: Mapping[str, Any], key: str, default: Any, *, name: str, origin: str
+) -> Any:
+    value = get_dotted(source, tuple(str(key).split(".")))
+    if value is not MISSING:
+        return value
+    if default is not MISSING:
+        return default
+    hint = did_you_mean(str(key), dotted_keys(source))
+    _fail(
+        context,
+        f"'${{{name}:{key}}}' is not set in {origin} and has no default.{hint} Set it, or "
+        f"give a default: '${{{name}:{key},<default>}}'.",
+    )
+    return None  # unreachable: _fail raises
+
+
+def _env_resolver(name: str, default: Any = MISSING) -> Any:
+    context = _active()
+    if not context.allow_env:
+        _fail(context, f"'${{env:{name}}}' is only allowed in credentials files.")
+    value = os.environ.get(name)
+    if value is not None:
+        return value
+    if default is not MISSING:
+        return default
+    _fail(
+        context,
+        f"environment variable {name!r} is not set and '${{env:{name}}}' has no default. "
+        f"Export it, or give a default: '${{env:{name},<default>}}'.",
+    )
+    return None  # unreachable: _fail raises
+
+
+_RESOLVERS = {
+    "globals": _globals_resolver,
+    "runtime_params": _runtime_params_resolver,
+    "env": _env_resolver,
+}
+
+
+_registered: list[bool] = []
+
+
+def _register_resolvers() -> None:
+    if _registered:
+        return
+    for name, function in _RESOLVERS.items():
+        _register(name, function)
+    _registered.append(True)
+
+
+def _register(name: str, function: Any) -> None:
+    register = getattr(OmegaConf, "register_resolver", None)
+    if register is not None:  # OmegaConf >= 2.4
+        register(name, function, replace=True, annotation_validation="off")
+    else:
+        OmegaConf.register_new_resolver(name, function, replace=True)
