@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from datamill.errors import DatamillError
     from datamill.hooks import hook_impl
     from datamill.io import AbstractDataset, DataCatalog, MemoryDataset
+    from datamill.project import Session, load_catalog
     from datamill.runner import run
 
 __version__ = "0.1.0.dev0"
@@ -36,7 +37,9 @@ _EXPORTS = {
     "DataCatalog": "datamill.io",
     "DatamillError": "datamill.errors",
     "MemoryDataset": "datamill.io",
+    "Session": "datamill.project",
     "hook_impl": "datamill.hooks",
+    "load_catalog": "datamill.project",
     "run": "datamill.runner",
 }
 
@@ -47,8 +50,10 @@ __all__ = [
     "MemoryDataset",
     "Node",
     "Pipeline",
+    "Session",
     "__version__",
     "hook_impl",
+    "load_catalog",
     "node",
     "pipeline",
     "run",

@@ -15,6 +15,7 @@ __all__ = [
     "DatasetError",
     "DatasetNotFoundError",
     "PipelineError",
+    "ProjectError",
     "RunnerError",
 ]
 
@@ -99,3 +100,15 @@ class RunnerError(DatamillError):
         self.node_name = node_name
         self.nodes_to_rerun: tuple[str, ...] = tuple(nodes_to_rerun)
         self.remote_traceback = remote_traceback
+
+
+class ProjectError(DatamillError):
+    """A project cannot be found or is set up wrongly (``pyproject.toml``, settings, pipelines).
+
+    Attributes:
+        path: The file or folder concerned, when there is one.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path

@@ -1,0 +1,310 @@
+"""`Session`: a project opened for work — its settings, configuration, hooks and pipelines.
+
+A session is what ``datamill run`` (and notebooks, the visualizer, deployment compilers)
+use: it finds the project, reads its settings, creates the configuration loader for one
+environment, registers the project's and installed plugins' hooks, and builds a fresh
+catalog for each run. Relative local paths in the catalog (``filepath``, ``path``) are
+resolved against the project root, so a run behaves the same from any working folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+import pluggy
+
+from datamill.config import ConfigLoader
+from datamill.errors import DatamillError, ProjectError
+from datamill.hooks import ENTRY_POINT_GROUP, create_hook_manager
+from datamill.io import DataCatalog
+from datamill.io._versioning import generate_version
+from datamill.project._discovery import ProjectMetadata, find_project
+from datamill.project._registry import DEFAULT_PIPELINE, PipelineRegistry
+from datamill.project._settings import Settings, load_settings
+from datamill.runner import Executor, create_executor, run_with
+
+__all__ = ["Session", "load_catalog"]
+
+_PATH_KEYS: Final = ("filepath", "path")
+
+
+class Session:
+    """A project opened in one configuration environment.
+
+    Create one with `Session.create`; use it as a context manager to close what it opened.
+
+    Attributes:
+        metadata: Where the project is and what it is called.
+        settings: The project's settings.
+        config_loader: The layered configuration of the chosen environment.
+        hook_manager: The project's hooks and the installed plugins' hooks.
+        pipelines: The project's pipelines by name (built on first access).
+
+    Example:
+        >>> with Session.create("path/to/project", env="prod") as session:  # doctest: +SKIP
+        ...     session.run("training", tags=["fast"])
+    """
+
+    def __init__(
+        self,
+        metadata: ProjectMetadata,
+        settings: Settings,
+        config_loader: ConfigLoader,
+        hook_manager: pluggy.PluginManager,
+    ) -> None:
+        self.metadata = metadata
+        self.settings = settings
+        self.config_loader = config_loader
+        self.hook_manager = hook_manager
+        self.pipelines = PipelineRegistry(metadata)
+        self._resources = contextlib.ExitStack()
+        self._closed = False
+
+    @classmethod
+    def create(
+        cls,
+        project_path: Path | str = ".",
+        env: str | None = None,
+        runtime_params: Mapping[str, Any] | None = None,
+        *,
+        conf_source: Path | str | None = None,
+    ) -> Session:
+        """Open the project that contains ``project_path``.
+
+        Args:
+            project_path: A folder inside the project.
+            env: The configuration environment; defaults to the ``default_env`` setting.
+            runtime_params: Parameter overrides by dotted key (``--params``).
+            conf_source: The configuration folder, overriding settings and ``pyproject.toml``.
+
+        Raises:
+            ProjectError: No project, or invalid ``pyproject.toml`` or settings.
+            ConfigError: The configuration folder or environment does not exist.
+            DatamillError: A hook object or an installed plugin is invalid.
+        """
+        metadata = find_project(project_path)
+        settings = load_settings(metadata)
+        loader = make_config_loader(metadata, settings, env, runtime_params, conf_source)
+        return cls(metadata, settings, loader, make_hook_manager(settings))
+
+    @property
+    def env(self) -> str | None:
+        """The configuration environment of this session."""
+        return self.config_loader.env
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The merged parameters (a fresh copy)."""
+        return self.config_loader["parameters"]
+
+    def catalog(
+        self, *, save_version: str | None = None, load_versions: Mapping[str, str] | None = None
+    ) -> DataCatalog:
+        """Build a new catalog from the configuration and fire ``after_catalog_created``.
+
+        Args:
+            save_version: The version every versioned dataset saves (one new id by default).
+            load_versions: The version to load, by dataset name.
+        """
+        self._check_open()
+        catalog = build_catalog(
+            self.config_loader,
+            self.metadata.root,
+            save_version=save_version or generate_version(),
+            load_versions=load_versions,
+        )
+        self.hook_manager.hook.after_catalog_created(catalog=catalog)
+        return catalog
+
+    def run(
+        self,
+        pipeline_name: str = DEFAULT_PIPELINE,
+        *,
+        node_names: Iterable[str] | None = None,
+        from_nodes: Iterable[str] | None = None,
+        to_nodes: Iterable[str] | None = None,
+        from_inputs: Iterable[str] | None = None,
+        to_outputs: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        namespaces: Iterable[str] | None = None,
+        executor: str | None = None,
+        workers: int | None = None,
+        load_versions: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Run a pipeline of the project, or a slice of it, and return its free outputs.
+
+        Every versioned dataset saved by the run gets the same new version id.
+
+        Args:
+            pipeline_name: The registered pipeline to run.
+            node_names: Keep only these nodes.
+            from_nodes: Keep these nodes and everything downstream.
+            to_nodes: Keep these nodes and everything upstream.
+            from_inputs: Keep the nodes depending on these datasets.
+            to_outputs: Keep the nodes needed to produce these datasets.
+            tags: Keep the nodes with any of these tags.
+            namespaces: Keep the nodes in any of these namespaces.
+            executor: The executor name; defaults to the ``executor`` setting.
+            workers: The executor's parallelism; defaults to the ``workers`` setting when
+                ``executor`` is not given.
+            load_versions: The version to load, by dataset name.
+
+        Raises:
+            ProjectError: Unknown pipeline, or the session is closed.
+            PipelineError: A slicing option names something unknown, or selects no node.
+            RunnerError: The pipeline cannot run, or a node failed.
+        """
+        self._check_open()
+        pipeline = self.pipelines[pipeline_name].filter(
+            tags=tags,
+            from_nodes=from_nodes,
+            to_nodes=to_nodes,
+            node_names=node_names,
+            from_inputs=from_inputs,
+            to_outputs=to_outputs,
+            node_namespaces=namespaces,
+        )
+        catalog = self.catalog(load_versions=load_versions)
+        return run_with(pipeline, catalog, self._executor(executor, workers), self.hook_manager)
+
+    def close(self) -> None:
+        """Release what the session opened; later runs raise `ProjectError`."""
+        if not self._closed:
+            self._closed = True
+            self._resources.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Session({self.metadata.project_name!r}, env={self.env!r})"
+
+    def _executor(self, name: str | None, workers: int | None) -> Executor:
+        # The workers setting goes with the executor setting: an executor chosen for this
+        # run takes only the workers given for this run.
+        if name is not None:
+            return create_executor(name, workers)
+        chosen = workers if workers is not None else self.settings.workers
+        return create_executor(self.settings.executor, chosen)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ProjectError(
+                "This session is closed. Create a new one with Session.create().",
+                path=str(self.metadata.root),
+            )
+
+
+def load_catalog(path: Path | str = ".", env: str | None = None) -> DataCatalog:
+    """Build the data catalog of the project that contains ``path``, without a session.
+
+    No hooks fire. Versioned datasets save under one new version id.
+
+    Args:
+        path: A folder inside the project.
+        env: The configuration environment; defaults to the ``default_env`` setting.
+
+    Raises:
+        ProjectError: No project, or invalid ``pyproject.toml`` or settings.
+        ConfigError: Invalid configuration.
+        DatasetError: Invalid catalog entries.
+
+    Example:
+        >>> catalog = load_catalog("path/to/project")  # doctest: +SKIP
+        >>> catalog.load("companies")  # doctest: +SKIP
+    """
+    metadata = find_project(path)
+    loader = make_config_loader(metadata, load_settings(metadata), env, None, None)
+    return build_catalog(loader, metadata.root, save_version=generate_version())
+
+
+def make_config_loader(
+    metadata: ProjectMetadata,
+    settings: Settings,
+    env: str | None,
+    runtime_params: Mapping[str, Any] | None,
+    conf_source: Path | str | None,
+) -> ConfigLoader:
+    """The configuration loader of a project for ``env`` (the default environment if None)."""
+    source = metadata.root / (conf_source or settings.conf_source or metadata.conf_source)
+    return ConfigLoader(
+        source,
+        env or settings.default_env,
+        base_env=settings.base_env,
+        runtime_params=runtime_params,
+        patterns=settings.config_patterns,
+    )
+
+
+def make_hook_manager(settings: Settings) -> pluggy.PluginManager:
+    """A hook manager with the project's hooks and the installed plugins not disabled."""
+    if not settings.disable_hooks_for_plugins:
+        return create_hook_manager(settings.hooks, entry_points=True)
+    plugins = _enabled_plugins(set(settings.disable_hooks_for_plugins))
+    return create_hook_manager([*plugins, *settings.hooks], entry_points=False)
+
+
+def _enabled_plugins(disabled: set[str]) -> list[object]:
+    from importlib.metadata import entry_points
+
+    # Disabled plugins are not even loaded: one that fails to import cannot break the run.
+    plugins = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in disabled or (ep.dist is not None and ep.dist.name in disabled):
+            continue
+        try:
+            plugins.append(ep.load())
+        except Exception as exc:
+            raise DatamillError(
+                f"The hooks plugin {ep.name!r} ({ep.value}) failed to load: {exc}. Reinstall "
+                "or uninstall the package that provides it, or add its name to "
+                "DISABLE_HOOKS_FOR_PLUGINS in settings.py."
+            ) from exc
+    return plugins
+
+
+def build_catalog(
+    loader: ConfigLoader,
+    root: Path,
+    *,
+    save_version: str | None = None,
+    load_versions: Mapping[str, str] | None = None,
+) -> DataCatalog:
+    """The catalog from ``loader``'s catalog, credentials and parameters.
+
+    Relative local dataset paths are made absolute against ``root``.
+    """
+    return DataCatalog.from_config(
+        _absolute_paths(loader["catalog"], root),
+        loader["credentials"],
+        parameters=loader["parameters"],
+        load_versions=load_versions,
+        save_version=save_version,
+    )
+
+
+def _absolute_paths(config: dict[str, Any], root: Path) -> dict[str, Any]:
+    for entry in config.values():
+        if not isinstance(entry, dict):
+            continue  # reported by the catalog, naming the entry
+        for key in _PATH_KEYS:
+            value = entry.get(key)
+            if isinstance(value, str) and _is_relative_local(value):
+                entry[key] = (root / value).as_posix()
+    return config
+
+
+def _is_relative_local(path: str) -> bool:
+    return "://" not in path and not Path(path).is_absolute() and not path.startswith("~")

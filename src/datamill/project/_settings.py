@@ -1,0 +1,159 @@
+"""Project settings: the optional ``<package>/settings.py``, read into a typed `Settings`.
+
+Each module-level UPPER_CASE name of ``settings.py`` sets the field of the same name in
+lower case (``EXECUTOR = "thread"`` sets ``Settings.executor``). Names starting with ``_``
+are the module's own. Every unknown name and wrong type is reported at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType, ModuleType
+from typing import Any, Final
+
+from datamill._text import did_you_mean
+from datamill.errors import ProjectError
+from datamill.project._discovery import ProjectMetadata, ensure_importable
+
+__all__ = ["Settings", "load_settings"]
+
+_UPPER = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """A project's settings, with their defaults.
+
+    Attributes:
+        hooks: Hook objects (instances) registered for every session of the project.
+        disable_hooks_for_plugins: Installed hook plugins not to register, by entry-point
+            name or distribution name.
+        executor: The default executor (``"sequential"``, ``"thread"``, ``"process"``).
+        workers: The default parallelism of the thread and process executors.
+        conf_source: The configuration folder, relative to the project root; overrides
+            ``conf_source`` in ``pyproject.toml``.
+        base_env: The environment always loaded first.
+        default_env: The environment used when none is given.
+        journal_path: The run journal, relative to the project root.
+        config_patterns: Extra configuration keys (or replaced patterns) for the loader.
+    """
+
+    hooks: tuple[object, ...] = ()
+    disable_hooks_for_plugins: tuple[str, ...] = ()
+    executor: str = "sequential"
+    workers: int | None = None
+    conf_source: str | None = None
+    base_env: str = "base"
+    default_env: str = "local"
+    journal_path: str = ".datamill/journal.db"
+    config_patterns: Mapping[str, Sequence[str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+
+def load_settings(metadata: ProjectMetadata) -> Settings:
+    """Read ``<package>/settings.py`` if the project has one, else return the defaults.
+
+    Raises:
+        ProjectError: ``settings.py`` sets an unknown name (with the closest setting) or
+            gives a setting a value of the wrong type; every problem is listed.
+    """
+    path = metadata.package_dir / "settings.py"
+    if not path.is_file():
+        return Settings()
+    ensure_importable(metadata)
+    module = importlib.import_module(f"{metadata.package_name}.settings")
+    values, problems = _read(module)
+    if problems:
+        raise _settings_error(str(path), problems)
+    return Settings(**values)
+
+
+_Check = Callable[[Any], tuple[Any, str | None]]
+
+
+def _read(module: ModuleType) -> tuple[dict[str, Any], list[str]]:
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    known = [f.name.upper() for f in dataclasses.fields(Settings)]
+    for name, value in vars(module).items():
+        if not _UPPER.match(name):
+            continue
+        if name not in _CHECKS:
+            problems.append(
+                f"{name} is not a datamill setting.{did_you_mean(name, known)} Known settings: "
+                f"{', '.join(known)}. Prefix the module's own names with '_'."
+            )
+            continue
+        converted, problem = _CHECKS[name](value)
+        if problem is None:
+            values[name.lower()] = converted
+        else:
+            problems.append(f"{name} {problem}, got {value!r}.")
+    return values, problems
+
+
+def _settings_error(path: str, problems: list[str]) -> ProjectError:
+    if len(problems) == 1:
+        return ProjectError(f"{path}: {problems[0]}", path=path)
+    listed = "\n".join(f"  - {p}" for p in problems)
+    return ProjectError(f"{len(problems)} problems in {path}:\n{listed}", path=path)
+
+
+def _string(value: Any) -> tuple[Any, str | None]:
+    ok = isinstance(value, str) and bool(value)
+    return value, None if ok else "must be a non-empty string"
+
+
+def _optional_path(value: Any) -> tuple[Any, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    return _string(value)
+
+
+def _workers(value: Any) -> tuple[Any, str | None]:
+    ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
+    return value, None if ok else "must be a positive integer or None"
+
+
+def _strings(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value), None
+    return value, "must be a list of strings"
+
+
+def _hooks(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, list | tuple):
+        return value, "must be a list of hook objects"
+    classes = [v.__name__ for v in value if isinstance(v, type)]
+    if classes:
+        return value, f"must hold hook instances, not classes: write {classes[0]}()"
+    return tuple(value), None
+
+
+def _patterns(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, Mapping) and all(
+        isinstance(k, str) and _strings(v)[1] is None for k, v in value.items()
+    ):
+        return MappingProxyType({k: tuple(v) for k, v in value.items()}), None
+    return value, "must map configuration keys to lists of file patterns"
+
+
+_CHECKS: Final[Mapping[str, _Check]] = {
+    "HOOKS": _hooks,
+    "DISABLE_HOOKS_FOR_PLUGINS": _strings,
+    "EXECUTOR": _string,
+    "WORKERS": _workers,
+    "CONF_SOURCE": _optional_path,
+    "BASE_ENV": _string,
+    "DEFAULT_ENV": _string,
+    "JOURNAL_PATH": _string,
+    "CONFIG_PATTERNS": _patterns,
+}
