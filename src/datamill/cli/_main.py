@@ -23,9 +23,27 @@ __all__ = ["ENTRY_POINT_GROUP", "cli", "main"]
 
 ENTRY_POINT_GROUP = "datamill.commands"
 
-# Built-in commands: name -> "module:attribute", imported when the command runs.
+# Built-in commands: name -> ("module:attribute", one-line help). The module is imported
+# only when the command runs; the help line is repeated here so that `datamill --help`
+# imports none of them (a test checks that each line matches its command's own help).
 BUILTIN_COMMANDS = {
-    "info": "datamill.cli._info:info",
+    "catalog": (
+        "datamill.cli._catalog:catalog",
+        "Inspect the data catalog of the project in the current folder.",
+    ),
+    "config": (
+        "datamill.cli._config:config",
+        "Inspect the configuration of the project in the current folder.",
+    ),
+    "info": (
+        "datamill.cli._info:info",
+        "Show datamill's version, which extras are installed, and installed plugins.",
+    ),
+    "pipeline": (
+        "datamill.cli._pipeline:pipeline",
+        "Inspect the pipelines of the project in the current folder.",
+    ),
+    "run": ("datamill.cli._run:run", "Run a pipeline of the project in the current folder."),
 }
 
 
@@ -36,9 +54,9 @@ class DatamillGroup(click.Group):
         return sorted({*BUILTIN_COMMANDS, *_plugin_entry_points()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = BUILTIN_COMMANDS.get(cmd_name)
-        if target is not None:
-            return _load_command(target)
+        builtin = BUILTIN_COMMANDS.get(cmd_name)
+        if builtin is not None:
+            return _load_command(builtin[0])
         entry_point = _plugin_entry_points().get(cmd_name)
         if entry_point is None:
             return None
@@ -50,6 +68,9 @@ class DatamillGroup(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max((len(n) for n in names), default=0)
         for name in names:
+            if name in BUILTIN_COMMANDS:
+                rows.append((name, BUILTIN_COMMANDS[name][1]))
+                continue
             try:
                 command = self.get_command(ctx, name)
             except click.ClickException:
@@ -65,7 +86,8 @@ class DatamillGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
-        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+        known = name in BUILTIN_COMMANDS or name in _plugin_entry_points()
+        if name and not name.startswith("-") and not known:
             from datamill._text import did_you_mean
 
             hint = did_you_mean(name, self.list_commands(ctx))
