@@ -19,8 +19,19 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
 	$(PY) -m pip install --quiet -e ".[all,dev]"
 	touch $@ $(VENV)/.installed-runtime
 
-demo: $(VENV)/.installed-runtime
-	$(PY) examples/demo_pipeline.py
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/activate
+	$(PY) -m pip install --quiet -e ".[demo]"
+	touch $@
+
+# A fresh project from the built-in demo starter in demo/ (git-ignored), run end to end.
+demo: $(VENV)/.installed-demo
+	rm -rf demo
+	$(BIN)/datamill new demo --starter demo --no-input
+	cd demo && ../$(BIN)/datamill run
+	@echo
+	@echo "The demo project is in demo/. Its outputs:"
+	@cd demo && find data -type f ! -name .gitkeep | sort | sed 's/^/  demo\//'
+	@echo "Its run log: demo/logs/datamill.log"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks examples

@@ -56,3 +56,21 @@ def test_describe_defaults_to_the_default_pipeline(project: Project, datamill: I
 def test_an_unknown_pipeline_suggests_the_closest(project: Project, datamill: Invoke) -> None:
     line = error_line(datamill("pipeline", "describe", "reportin"))
     assert "Pipeline 'reportin' is not in project 'mill-demo'. Did you mean 'reporting'?" in line
+
+
+def test_create_scaffolds_a_pipeline_that_the_project_then_lists(
+    project: Project, datamill: Invoke
+) -> None:
+    result = datamill("pipeline", "create", "exports")
+    assert result.exit_code == 0, result.output
+    assert "Created conf/base/parameters_exports.yml" in result.output
+    assert (project.package_dir / "pipelines" / "exports").is_dir()
+    assert "exports" in datamill("pipeline", "list").output
+
+
+def test_create_refuses_an_existing_pipeline(project: Project, datamill: Invoke) -> None:
+    datamill("pipeline", "create", "exports")
+    result = datamill("pipeline", "create", "exports")
+    assert result.exit_code == 1
+    assert "exports" in result.output
+    assert "Traceback" not in result.output

@@ -39,9 +39,10 @@ BUILTIN_COMMANDS = {
         "datamill.cli._info:info",
         "Show datamill's version, which extras are installed, and installed plugins.",
     ),
+    "new": ("datamill.cli._new:new", "Create a project called NAME from a starter."),
     "pipeline": (
         "datamill.cli._pipeline:pipeline",
-        "Inspect the pipelines of the project in the current folder.",
+        "Inspect and create the pipelines of the project in the current folder.",
     ),
     "run": ("datamill.cli._run:run", "Run a pipeline of the project in the current folder."),
 }

@@ -1,8 +1,9 @@
-"""``datamill pipeline``: list a project's pipelines and describe one node by node.
+"""``datamill pipeline``: list a project's pipelines, describe one, or create a new one.
 
 ``list`` reads the pipeline folders without importing them (a project with
 ``pipeline_registry.py`` has that module imported). ``describe`` imports only the pipeline
-asked for and prints its nodes in topological order.
+asked for and prints its nodes in topological order. ``create`` scaffolds a pipeline
+folder, its parameters file and its test.
 """
 
 from __future__ import annotations
@@ -16,12 +17,24 @@ if TYPE_CHECKING:
     from datamill.pipeline import Node, Pipeline
     from datamill.project import PipelineRegistry
 
-__all__ = ["describe_pipeline", "pipeline"]
+__all__ = ["create_pipeline", "describe_pipeline", "pipeline"]
 
 
 @click.group()
 def pipeline() -> None:
-    """Inspect the pipelines of the project in the current folder."""
+    """Inspect and create the pipelines of the project in the current folder."""
+
+
+@pipeline.command("create")
+@click.argument("name")
+def create_pipeline(name: str) -> None:
+    """Create pipeline NAME: its folder, parameters file and test."""
+    from datamill.project import find_project
+    from datamill.project._template import create_pipeline_folder
+
+    metadata = find_project()
+    for path in create_pipeline_folder(metadata, name):
+        click.echo(f"Created {path.relative_to(metadata.root)}")
 
 
 @pipeline.command("list")

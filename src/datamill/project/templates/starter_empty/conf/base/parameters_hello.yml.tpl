@@ -1,0 +1,3 @@
+# Parameters of the hello pipeline.
+hello:
+  name: world
