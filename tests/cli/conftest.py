@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,23 +9,16 @@ import pytest
 from click.testing import CliRunner, Result
 
 from datamill.cli import _main
-from datamill.hooks import entry_point_hooks
 from tests.cli.cli_projects import Invoke, cli_project
 from tests.project.conftest import PACKAGE, Project
+from tests.resources.imports import forgetting_imports
 
 
 @pytest.fixture
 def isolated_imports() -> Iterator[None]:
     """Forget the project's package and ``sys.path`` entries after each test."""
-    path = list(sys.path)
-    modules = set(sys.modules)
-    entry_point_hooks.cache_clear()
-    yield
-    entry_point_hooks.cache_clear()
-    sys.path[:] = path
-    for name in set(sys.modules) - modules:
-        if name.partition(".")[0] == PACKAGE:
-            del sys.modules[name]
+    with forgetting_imports({PACKAGE}):
+        yield
 
 
 @pytest.fixture

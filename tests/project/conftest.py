@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from datamill.hooks import entry_point_hooks
+from tests.resources.imports import forgetting_imports
 
 PACKAGE = "millproj"
 
@@ -147,15 +146,8 @@ def build_project(root: Path) -> Project:
 def _isolated_imports() -> Iterator[None]:
     # Each test imports its own throwaway package under the same name: forget it afterwards,
     # with the sys.path entries the session added, so that no test sees another's modules.
-    path = list(sys.path)
-    modules = set(sys.modules)
-    entry_point_hooks.cache_clear()
-    yield
-    entry_point_hooks.cache_clear()
-    sys.path[:] = path
-    for name in set(sys.modules) - modules:
-        if name.partition(".")[0] in {PACKAGE, "millplugin_on", "millplugin_off"}:
-            del sys.modules[name]
+    with forgetting_imports({PACKAGE, "millplugin_on", "millplugin_off"}):
+        yield
 
 
 @pytest.fixture
