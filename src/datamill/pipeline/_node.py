@@ -112,6 +112,16 @@ class Node:
         """The inputs that are parameters (``params:...`` or ``parameters``)."""
         return tuple(i for i in self.inputs if is_parameter(i))
 
+    def argument_names(self) -> tuple[str | None, ...]:
+        """The name of the argument receiving each input (``None`` for ``*args`` or unknown)."""
+        if self.input_keywords is not None:
+            return self.input_keywords
+        sig = _signature(self.func)
+        positional = sig.positional if sig is not None else ()
+        return tuple(
+            positional[i] if i < len(positional) else None for i in range(len(self.inputs))
+        )
+
     def bind(self, values: Sequence[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Arrange input values (aligned with ``inputs``) as call arguments."""
         if self.input_keywords is None:

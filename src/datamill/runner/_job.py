@@ -17,6 +17,7 @@ import pluggy
 from datamill.errors import DatasetError, RunnerError
 from datamill.io import AbstractDataset, DataCatalog
 from datamill.pipeline import Node
+from datamill.runner._typed_params import convert_parameter
 
 __all__ = ["NodeJob", "RunContext", "map_outputs"]
 
@@ -31,6 +32,7 @@ class RunContext:
         inputs: For each node index, its ``(name, dataset)`` input pairs, without repeats.
         outputs: For each node index, its output datasets, aligned with ``node.outputs``.
         confirms: For each node index, the input datasets to confirm once it succeeded.
+        typed: For each node index, its parameter inputs to convert to a structured type.
     """
 
     catalog: DataCatalog
@@ -39,6 +41,7 @@ class RunContext:
     inputs: Sequence[tuple[tuple[str, Dataset], ...]]
     outputs: Sequence[tuple[Dataset, ...]]
     confirms: Sequence[tuple[Dataset, ...]]
+    typed: Sequence[Mapping[str, type]]
     load_hooks: bool
     save_hooks: bool
     before_node_hooks: bool
@@ -81,6 +84,8 @@ class NodeJob:
         values: dict[str, Any] = {}
         for name, dataset in ctx.inputs[self.index]:
             values[name] = self._load(name, dataset)
+        for name, cls in ctx.typed[self.index].items():
+            values[name] = convert_parameter(values[name], cls, node, name)
         if ctx.before_node_hooks:
             self._apply_replacements(values)
         self.inputs = values

@@ -17,6 +17,7 @@ from datamill.pipeline import Pipeline, PipelineGraph, is_parameter
 from datamill.runner._executors import Done, Executor, create_executor
 from datamill.runner._job import NodeJob, RunContext, has_impls
 from datamill.runner._scheduler import DataTracker, Outcome, schedule
+from datamill.runner._typed_params import convert_parameter, typed_parameters
 
 __all__ = ["RemoteTraceback", "new_run_id", "run", "run_with"]
 
@@ -145,6 +146,7 @@ def _execute(
 def _check_runnable(pipeline: Pipeline, catalog: DataCatalog, executor: Executor) -> None:
     problems = [
         *_missing_inputs(pipeline, catalog),
+        *_parameter_problems(pipeline, catalog),
         *_chunk_problems(pipeline, catalog),
         *executor.problems(pipeline),
     ]
@@ -172,6 +174,20 @@ def _missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
                 f"input {name!r} (needed by {consumers}) is not in the catalog and no node "
                 f"produces it.{did_you_mean(name, catalog.list())} Add it to the catalog."
             )
+    return problems
+
+
+def _parameter_problems(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
+    """Every typed parameter that does not fit its annotation, checked before running."""
+    problems = []
+    for n in pipeline.nodes:
+        for name, cls in typed_parameters(n).items():
+            if name not in catalog:
+                continue  # reported as a missing input
+            try:
+                convert_parameter(catalog.load(name), cls, n, name)
+            except RunnerError as exc:
+                problems.append(str(exc))
     return problems
 
 
@@ -231,6 +247,7 @@ def _context(
             tuple((d, datasets[names[d]]) for d in dict.fromkeys(n.inputs)) for n in graph.nodes
         ],
         outputs=[tuple(datasets[names[d]] for d in n.outputs) for n in nodes],
+        typed=[typed_parameters(n) for n in nodes],
         confirms=[
             tuple(
                 ds
