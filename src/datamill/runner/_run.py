@@ -95,7 +95,8 @@ def run_with(
     ``catalog`` should belong to this run: the memory datasets created for undeclared
     intermediates are registered in it.
     """
-    _check_runnable(pipeline, catalog, executor)
+    typed = [typed_parameters(n) for n in pipeline.graph.nodes]
+    _check_runnable(pipeline, catalog, executor, typed)
     declared = {o for o in pipeline.outputs() if o in catalog}
     names, datasets = _resolve_datasets(pipeline, catalog)
     # Free outputs: undeclared, and kept only in memory (a catch-all may store them instead).
@@ -110,6 +111,7 @@ def run_with(
     )
     ctx = _context(
         pipeline.graph,
+        typed=typed,
         catalog=catalog,
         names=names,
         datasets=datasets,
@@ -143,10 +145,15 @@ def _execute(
         executor.close()
 
 
-def _check_runnable(pipeline: Pipeline, catalog: DataCatalog, executor: Executor) -> None:
+def _check_runnable(
+    pipeline: Pipeline,
+    catalog: DataCatalog,
+    executor: Executor,
+    typed: list[dict[str, type]],
+) -> None:
     problems = [
         *_missing_inputs(pipeline, catalog),
-        *_parameter_problems(pipeline, catalog),
+        *_parameter_problems(pipeline, catalog, typed),
         *_chunk_problems(pipeline, catalog),
         *executor.problems(pipeline),
     ]
@@ -177,11 +184,13 @@ def _missing_inputs(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
     return problems
 
 
-def _parameter_problems(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
+def _parameter_problems(
+    pipeline: Pipeline, catalog: DataCatalog, typed: list[dict[str, type]]
+) -> list[str]:
     """Every typed parameter that does not fit its annotation, checked before running."""
     problems = []
-    for n in pipeline.nodes:
-        for name, cls in typed_parameters(n).items():
+    for n, converters in zip(pipeline.graph.nodes, typed, strict=True):
+        for name, cls in converters.items():
             if name not in catalog:
                 continue  # reported as a missing input
             try:
@@ -237,6 +246,7 @@ def _context(
     datasets: list[Dataset],
     manager: pluggy.PluginManager,
     run_id: str,
+    typed: list[dict[str, type]],
 ) -> RunContext:
     nodes = graph.nodes
     return RunContext(
@@ -247,7 +257,7 @@ def _context(
             tuple((d, datasets[names[d]]) for d in dict.fromkeys(n.inputs)) for n in graph.nodes
         ],
         outputs=[tuple(datasets[names[d]] for d in n.outputs) for n in nodes],
-        typed=[typed_parameters(n) for n in nodes],
+        typed=typed,
         confirms=[
             tuple(
                 ds

@@ -21,7 +21,10 @@ __all__ = ["convert_nested", "convert_parameter", "typed_parameters"]
 
 def typed_parameters(node: Node) -> dict[str, type]:
     """The node's parameter inputs whose argument is annotated with a structured type."""
-    if not any(is_parameter(name) for name in node.inputs):
+    for name in node.inputs:
+        if is_parameter(name):
+            break
+    else:
         return {}  # the common case, decided without reading annotations
     hints = _hints(node.func)
     if not hints:
