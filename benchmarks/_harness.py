@@ -321,10 +321,13 @@ def parse_args(argv: Sequence[str] | None, description: str) -> argparse.Namespa
 
 
 def main(
-    adapter_factory: Callable[[], Adapter[Any, Any]],
+    adapter_factory: Callable[[], Any],
     plan_factory: Callable[[bool], list[Case]],
     framework: tuple[str, str],
     argv: Sequence[str] | None = None,
+    *,
+    measure_case: Callable[[Any, Case], Result] | None = None,
+    description: str = "Run one framework's benchmark cases; print JSON lines.",
 ) -> int:
     """Entry point of a benchmark script: measure one ``--case``, or drive the whole plan.
 
@@ -333,14 +336,17 @@ def main(
         plan_factory: Returns the cases to run, given whether ``--quick`` was passed.
         framework: The framework's name and version, for results of failed cases.
         argv: Command-line arguments (default: ``sys.argv[1:]``).
+        measure_case: Measures one case with the adapter (default: :func:`measure`).
+        description: The script's ``--help`` description.
 
     Returns:
         The process exit code.
     """
-    args = parse_args(argv, "Run one framework's benchmark cases; print JSON lines.")
+    args = parse_args(argv, description)
     if args.case:
         case = Case(**json.loads(args.case))
-        print(json.dumps(measure(adapter_factory(), case).to_json()), flush=True)
+        result = (measure_case or measure)(adapter_factory(), case)
+        print(json.dumps(result.to_json()), flush=True)
         return 0
     script = Path(sys.argv[0]).resolve()
     print(f"{framework[0]} {framework[1]} on {platform.python_version()}", file=sys.stderr)

@@ -15,14 +15,12 @@ on every save and every load.
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
+from _kedro import import_kedro
 from catalog_workloads import (
     MEMORY_PARAMETER,
     CatalogAdapter,
@@ -31,8 +29,6 @@ from catalog_workloads import (
     memory_specs,
 )
 
-LOGGING_CONFIG = Path(__file__).with_name("kedro_logging.yml")
-
 
 class KedroCatalogAdapter:
     """Builds catalogs and runs the memory workload with Kedro's public API."""
@@ -40,16 +36,11 @@ class KedroCatalogAdapter:
     name = "kedro"
 
     def __init__(self) -> None:
-        # Kedro configures logging when its runner is first imported, from this variable.
-        os.environ.setdefault("KEDRO_LOGGING_CONFIG", str(LOGGING_CONFIG))
-        import kedro
-        from kedro import io, pipeline, runner
-
-        logging.getLogger("kedro").setLevel(logging.WARNING)
-        self.version: str = kedro.__version__
-        self._io: Any = io
-        self._pipeline: Any = pipeline
-        self._runner: Any = runner
+        kedro = import_kedro()
+        self.version: str = kedro.version
+        self._io: Any = kedro.io
+        self._pipeline: Any = kedro.pipeline
+        self._runner: Any = kedro.runner
 
     def construct(self, config: dict[str, dict[str, Any]]) -> Any:
         """``DataCatalog.from_config``: datasets stay lazy until a name is asked for."""

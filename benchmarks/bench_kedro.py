@@ -15,18 +15,14 @@ large runs whose extrapolated time exceeds the per-case timeout are reported as 
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 from _harness import Adapter, Case, main, plan
+from _kedro import import_kedro
 from workloads import Workload
-
-LOGGING_CONFIG = Path(__file__).with_name("kedro_logging.yml")
 
 
 class KedroAdapter:
@@ -35,16 +31,11 @@ class KedroAdapter:
     name = "kedro"
 
     def __init__(self) -> None:
-        # Kedro configures logging when its runner is first imported, from this variable.
-        os.environ.setdefault("KEDRO_LOGGING_CONFIG", str(LOGGING_CONFIG))
-        import kedro
-        from kedro import io, pipeline, runner
-
-        logging.getLogger("kedro").setLevel(logging.WARNING)
-        self.version: str = kedro.__version__
-        self._io: Any = io
-        self._pipeline: Any = pipeline
-        self._runner: Any = runner
+        kedro = import_kedro()
+        self.version: str = kedro.version
+        self._io: Any = kedro.io
+        self._pipeline: Any = kedro.pipeline
+        self._runner: Any = kedro.runner
 
     def build(self, workload: Workload) -> Any:
         """Create one node per spec, then the pipeline."""

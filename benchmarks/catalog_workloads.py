@@ -24,10 +24,7 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
-import json
-import platform
 import re
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,7 +32,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from _harness import Case, Result, drive, parse_args, time_repeats
+from _harness import Case, Result, time_repeats
+from _harness import main as harness_main
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -392,11 +390,11 @@ def main(
     Returns:
         The process exit code.
     """
-    args = parse_args(argv, "Run one framework's catalog and memory cases; print JSON lines.")
-    if args.case:
-        case = Case(**json.loads(args.case))
-        print(json.dumps(measure(adapter_factory(), case).to_json()), flush=True)
-        return 0
-    script = Path(sys.argv[0]).resolve()
-    print(f"{framework[0]} {framework[1]} on {platform.python_version()}", file=sys.stderr)
-    return drive(script, framework, plan(args.quick), args.timeout)
+    return harness_main(
+        adapter_factory,
+        plan,
+        framework,
+        argv,
+        measure_case=measure,
+        description="Run one framework's catalog and memory cases; print JSON lines.",
+    )
