@@ -61,6 +61,7 @@ class PartitionedDataset(AbstractDataset[dict[str, Loader], Mapping[str, Any]]):
     """
 
     accepts_chunks: ClassVar[bool] = True
+    loads_as_saved: ClassVar[bool] = False  # saves data by partition, loads loaders
 
     def __init__(
         self,

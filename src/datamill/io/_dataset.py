@@ -30,11 +30,14 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
             each call adding to what was saved before in the same run.
         confirms_on_success: The runner calls :meth:`confirm` after each node that loaded
             this dataset has succeeded (e.g. to advance an incremental checkpoint).
+        loads_as_saved: ``load`` returns the kind of object ``save`` was given, so the
+            pre-run check may compare the producer's and consumers' annotations.
     """
 
     persistent: ClassVar[bool] = True
     accepts_chunks: ClassVar[bool] = False
     confirms_on_success: ClassVar[bool] = False
+    loads_as_saved: ClassVar[bool] = True
 
     def load(self) -> LoadT:
         """Load and return the data.

@@ -11,7 +11,7 @@ from datamill.runner._executors import (
     create_executor,
 )
 from datamill.runner._job import NodeJob
-from datamill.runner._run import RemoteTraceback, new_run_id, run, run_with
+from datamill.runner._run import RemoteTraceback, find_problems, new_run_id, run, run_with
 
 __all__ = [
     "EXECUTORS",
@@ -23,6 +23,7 @@ __all__ = [
     "SequentialExecutor",
     "ThreadExecutor",
     "create_executor",
+    "find_problems",
     "new_run_id",
     "run",
     "run_with",

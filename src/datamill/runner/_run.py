@@ -14,12 +14,13 @@ from datamill.errors import RunnerError
 from datamill.hooks import RunParams, create_hook_manager
 from datamill.io import AbstractDataset, DataCatalog
 from datamill.pipeline import Pipeline, PipelineGraph, is_parameter
+from datamill.runner._annotations import annotation_problems, parameter_annotation_problems
 from datamill.runner._executors import Done, Executor, create_executor
 from datamill.runner._job import NodeJob, RunContext, has_impls
 from datamill.runner._scheduler import DataTracker, Outcome, schedule
 from datamill.runner._typed_params import convert_parameter, typed_parameters
 
-__all__ = ["RemoteTraceback", "new_run_id", "run", "run_with"]
+__all__ = ["RemoteTraceback", "find_problems", "new_run_id", "run", "run_with"]
 
 Dataset = AbstractDataset[Any, Any]
 
@@ -89,14 +90,17 @@ def run_with(
     executor: Executor,
     manager: pluggy.PluginManager,
     run_id: str | None = None,
+    *,
+    problems: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Run with an explicit executor and hook manager (what sessions and tools call).
 
     ``catalog`` should belong to this run: the memory datasets created for undeclared
-    intermediates are registered in it.
+    intermediates are registered in it. ``problems`` found by the caller (say, unknown
+    names in command-line options) are reported together with the run's own checks.
     """
     typed = [typed_parameters(n) for n in pipeline.graph.nodes]
-    _check_runnable(pipeline, catalog, executor, typed)
+    _raise_problems([*problems, *find_problems(pipeline, catalog, executor, typed=typed)])
     declared = {o for o in pipeline.outputs() if o in catalog}
     names, datasets = _resolve_datasets(pipeline, catalog)
     # Free outputs: undeclared, and kept only in memory (a catch-all may store them instead).
@@ -145,18 +149,36 @@ def _execute(
         executor.close()
 
 
-def _check_runnable(
+def find_problems(
     pipeline: Pipeline,
     catalog: DataCatalog,
-    executor: Executor,
-    typed: list[dict[str, type]],
-) -> None:
-    problems = [
+    executor: Executor | None = None,
+    *,
+    typed: list[dict[str, type]] | None = None,
+) -> list[str]:
+    """Everything that would stop ``pipeline`` from running, found without running it.
+
+    Checks, in one pass: inputs that no node produces and the catalog lacks; parameters
+    that do not fit their annotation (dataclass and pydantic ones are built); datasets
+    whose producer's return annotation disagrees with a consumer's argument annotation;
+    generator nodes writing to datasets that keep one value; and what ``executor`` cannot
+    do (e.g. send a lambda to a worker process). Nothing is loaded except parameters.
+
+    Returns:
+        One message per problem, naming the node, dataset or parameter, and the fix.
+    """
+    if typed is None:
+        typed = [typed_parameters(n) for n in pipeline.graph.nodes]
+    return [
         *_missing_inputs(pipeline, catalog),
         *_parameter_problems(pipeline, catalog, typed),
+        *_annotation_problems(pipeline, catalog, typed),
         *_chunk_problems(pipeline, catalog),
-        *executor.problems(pipeline),
+        *(executor.problems(pipeline) if executor is not None else ()),
     ]
+
+
+def _raise_problems(problems: Sequence[str]) -> None:
     if not problems:
         return
     if len(problems) == 1:
@@ -198,6 +220,24 @@ def _parameter_problems(
             except RunnerError as exc:
                 problems.append(str(exc))
     return problems
+
+
+def _annotation_problems(
+    pipeline: Pipeline, catalog: DataCatalog, typed: list[dict[str, type]]
+) -> list[str]:
+    structured = {name for converters in typed for name in converters}
+
+    def unchecked_parameter(name: str) -> bool:
+        return name in structured or name not in catalog
+
+    def loads_otherwise(name: str) -> bool:
+        dataset = catalog.get(name)
+        return dataset is not None and not dataset.loads_as_saved
+
+    return [
+        *parameter_annotation_problems(pipeline, catalog.load, unchecked_parameter),
+        *annotation_problems(pipeline, loads_otherwise),
+    ]
 
 
 def _stored_by_catch_all(catalog: DataCatalog, name: str) -> bool:
