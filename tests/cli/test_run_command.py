@@ -144,7 +144,10 @@ def test_the_run_is_appended_to_the_log_file(project: Project, datamill: Invoke)
     log = (project.root / "logs/datamill.log").read_text(encoding="utf-8")
     assert "Running pipeline '__default__': 1 node(s)" in log
     assert "[1/1] scale" in log
-    assert "Run failed: PipelineError: Node 'scal' is not in the pipeline." in log
+    assert (
+        "Run failed: RunnerError: The pipeline cannot run: --nodes: node 'scal' is not in "
+        "pipeline '__default__'. Did you mean 'scale'?"
+    ) in log
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -157,10 +160,10 @@ def test_the_run_is_appended_to_the_log_file(project: Project, datamill: Invoke)
         (["--params", "a=[1,2"], "Invalid --params 'a=[1,2': missing a closing ']'"),
         (["--load-versions", "report"], "Invalid --load-versions item 'report'"),
         (["--pipeline", "reportng"], "Did you mean 'reporting'?"),
-        (["--nodes", "scal"], "Node 'scal' is not in the pipeline. Did you mean 'scale'?"),
-        (["--tags", "prp"], "Tag 'prp' is not in the pipeline. Did you mean 'prep'?"),
-        (["--namespaces", "stat"], "Namespace 'stat' is not in the pipeline. Did you mean"),
-        (["--to-outputs", "cleand"], "Dataset 'cleand' is not in the pipeline. Did you mean"),
+        (["--nodes", "scal"], "--nodes: node 'scal' is not in pipeline '__default__'. Did you"),
+        (["--tags", "prp"], "--tags: tag 'prp' is not in pipeline '__default__'. Did you mean"),
+        (["--namespaces", "stat"], "--namespaces: namespace 'stat' is not in pipeline"),
+        (["--to-outputs", "cleand"], "--to-outputs: dataset 'cleand' is not in pipeline"),
         (["--env", "tset"], "Unknown environment 'tset'"),
         (["--executor", "thred"], "Unknown executor 'thred'. Did you mean 'thread'?"),
         (["--load-versions", "reprt=x"], "Did you mean 'report'?"),
@@ -189,7 +192,7 @@ def test_verbose_shows_the_traceback(project: Project, datamill: Invoke) -> None
     result = datamill("--verbose", "run", "--nodes", "scal")
     assert result.exit_code == 1
     assert "Traceback" in result.output
-    assert "PipelineError" in result.output
+    assert "RunnerError" in result.output
 
 
 def test_a_failed_node_ends_with_the_command_that_finishes_the_run(

@@ -12,8 +12,8 @@ from datamill.errors import (
     ConfigError,
     DatamillError,
     DatasetError,
-    PipelineError,
     ProjectError,
+    RunnerError,
 )
 from datamill.project import Session, load_catalog
 from tests.project.conftest import PACKAGE, Project
@@ -107,7 +107,7 @@ def test_slicing_by_namespace(project: Project) -> None:
             "qa.metrics": {"n": 2},
             "qa.report": {"max": 9},
         }
-        with pytest.raises(PipelineError, match="nowhere"):
+        with pytest.raises(RunnerError, match="--namespaces: namespace 'nowhere' is not in"):
             session.run("qa", namespaces=["nowhere"])
 
 

@@ -31,6 +31,10 @@ BUILTIN_COMMANDS = {
         "datamill.cli._catalog:catalog",
         "Inspect the data catalog of the project in the current folder.",
     ),
+    "check": (
+        "datamill.cli._check:check",
+        "Check a pipeline of the project in the current folder without running it.",
+    ),
     "config": (
         "datamill.cli._config:config",
         "Inspect the configuration of the project in the current folder.",

@@ -24,12 +24,14 @@ from datamill.errors import ConfigError
 
 __all__ = [
     "RunOptions",
+    "collect_run_options",
     "conf_source_option",
     "env_option",
     "merge_options",
     "parse_load_versions",
     "parse_params",
     "read_run_config",
+    "run_options",
     "split_names",
 ]
 
@@ -77,6 +79,76 @@ RUN_CONFIG_KEYS: Final = tuple(f.name for f in fields(RunOptions))
 
 
 # -- click options shared by several commands ---------------------------------------------------
+
+
+def run_options(func: F) -> F:
+    """Every option of ``datamill run`` that says what to run and how (shared by ``check``).
+
+    The command receives them as keyword arguments; `collect_run_options` turns them into
+    a `RunOptions`.
+    """
+    decorators = [
+        click.option("-p", "--pipeline", default=None, help="Pipeline (default: __default__)."),
+        click.option("-n", "--nodes", multiple=True, help="Only these nodes (comma-separated)."),
+        click.option("--from-nodes", multiple=True, help="These nodes and everything downstream."),
+        click.option("--to-nodes", multiple=True, help="These nodes and everything upstream."),
+        click.option("--from-inputs", multiple=True, help="The nodes depending on these datasets."),
+        click.option("--to-outputs", multiple=True, help="The nodes needed for these datasets."),
+        click.option("-t", "--tags", multiple=True, help="The nodes with any of these tags."),
+        click.option("--namespaces", multiple=True, help="The nodes in any of these namespaces."),
+        click.option(
+            "--executor", default=None, help="sequential, thread or process (default: settings)."
+        ),
+        click.option(
+            "-w", "--workers", type=click.IntRange(min=1), default=None, help="Parallelism."
+        ),
+        env_option,
+        click.option(
+            "--params", multiple=True, help="Parameter overrides: key=value,... (YAML values)."
+        ),
+        click.option(
+            "--load-versions", multiple=True, help="Versions to load: dataset=version,..."
+        ),
+        click.option(
+            "-c",
+            "--config",
+            "config_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            default=None,
+            help="YAML file of run options; command-line options win.",
+        ),
+        conf_source_option,
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def collect_run_options(values: dict[str, Any]) -> RunOptions:
+    """The `RunOptions` of a command decorated with `run_options`, ``--config`` merged in.
+
+    Raises:
+        ConfigError: A ``--params``, ``--load-versions`` or ``--config`` value is malformed.
+    """
+    conf_source = values["conf_source"]
+    given = RunOptions(
+        pipeline=values["pipeline"],
+        nodes=split_names(values["nodes"]),
+        from_nodes=split_names(values["from_nodes"]),
+        to_nodes=split_names(values["to_nodes"]),
+        from_inputs=split_names(values["from_inputs"]),
+        to_outputs=split_names(values["to_outputs"]),
+        tags=split_names(values["tags"]),
+        namespaces=split_names(values["namespaces"]),
+        executor=values["executor"],
+        workers=values["workers"],
+        env=values["env"],
+        params=parse_params(values["params"]),
+        load_versions=parse_load_versions(values["load_versions"]),
+        conf_source=conf_source.resolve() if conf_source is not None else None,
+    )
+    config_file = values["config_file"]
+    return given if config_file is None else merge_options(read_run_config(config_file), given)
 
 
 def env_option(func: F) -> F:

@@ -11,6 +11,7 @@ any dotted key, each file and line that set it. Files are read once per loader.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +143,47 @@ class ConfigLoader(Mapping[str, dict[str, Any]]):
             return Explanation(key, config, mask(value), masked_sources(sources))
         return Explanation(key, config, copy.deepcopy(value), sources)
 
+    def unused_runtime_params(self) -> list[str]:
+        """Runtime parameters that look like typos, each with a "did you mean" hint.
+
+        A runtime parameter is unused when its dotted key overrides no parameter of the
+        environments and no configuration file interpolates it with ``${runtime_params:...}``:
+        it then adds a parameter that nothing was written to read. Secret configuration is
+        not read for this; the files' text is scanned for interpolations.
+
+        Returns:
+            One message per unused key, naming it and the closest parameter.
+        """
+        if not self.runtime_params:
+            return []
+        declared: dict[str, Any] = {}
+        for layer in self._load("parameters").layers:
+            if layer.file is not None:
+                declared = deep_merge(declared, layer.data)
+        referenced = self._interpolated_runtime_params()
+        messages = []
+        for key in _leaf_keys(self.runtime_params):
+            if get_dotted(declared, tuple(key.split("."))) is not MISSING:
+                continue
+            if any(_related(key, ref) for ref in referenced):
+                continue
+            hint = did_you_mean(key, dotted_keys(declared))
+            messages.append(
+                f"--params {key!r} overrides no parameter and no configuration reads it with "
+                f"${{runtime_params:{key}}}.{hint} It adds a new parameter; check its spelling."
+            )
+        return messages
+
+    def _interpolated_runtime_params(self) -> set[str]:
+        found: set[str] = set()
+        for env in self.environments:
+            for name in self._listing(env):
+                if not name.endswith((".yml", ".yaml")):
+                    continue
+                text = (self.conf_source / env / name).read_text(encoding="utf-8", errors="replace")
+                found.update(m.group(1) for m in _RUNTIME_PARAM_USE.finditer(text))
+        return found
+
     # -- loading ---------------------------------------------------------------------------
 
     def _load(self, key: str) -> _Loaded:
@@ -194,6 +236,22 @@ class ConfigLoader(Mapping[str, dict[str, Any]]):
         if path not in self._files:
             self._files[path] = read_yaml(path)
         return self._files[path]
+
+
+_RUNTIME_PARAM_USE: Final = re.compile(r"\$\{\s*runtime_params\s*:\s*([^,}\s]+)")
+
+
+def _leaf_keys(data: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    for key, value in data.items():
+        if isinstance(value, Mapping) and value:
+            yield from _leaf_keys(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
+
+
+def _related(key: str, reference: str) -> bool:
+    """Whether ``key`` is ``reference``, inside it, or holds it."""
+    return key == reference or key.startswith(f"{reference}.") or reference.startswith(f"{key}.")
 
 
 def _check_duplicates(env: str, files: Sequence[YamlFile]) -> None:

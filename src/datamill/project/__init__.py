@@ -8,11 +8,12 @@ Example:
 
 from datamill.project._discovery import ProjectMetadata, ensure_importable, find_project
 from datamill.project._registry import DEFAULT_PIPELINE, PipelineRegistry
-from datamill.project._session import Session, load_catalog
+from datamill.project._session import CheckReport, Session, load_catalog
 from datamill.project._settings import Settings, load_settings
 
 __all__ = [
     "DEFAULT_PIPELINE",
+    "CheckReport",
     "PipelineRegistry",
     "ProjectMetadata",
     "Session",

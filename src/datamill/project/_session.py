@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
@@ -24,12 +25,37 @@ from datamill.io import DataCatalog
 from datamill.io._versioning import generate_version
 from datamill.project._discovery import ProjectMetadata, find_project
 from datamill.project._registry import DEFAULT_PIPELINE, PipelineRegistry
+from datamill.project._selection import Slicing, select
 from datamill.project._settings import Settings, load_settings
-from datamill.runner import Executor, create_executor, run_with
+from datamill.runner import Executor, create_executor, find_problems, run_with
 
-__all__ = ["Session", "load_catalog"]
+__all__ = ["CheckReport", "Session", "load_catalog"]
 
 _PATH_KEYS: Final = ("filepath", "path")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What `Session.check` found.
+
+    Attributes:
+        pipeline_name: The pipeline checked.
+        node_count: How many nodes the chosen slice holds.
+        problems: What would stop the run, one message each.
+        warnings: What looks wrong but would not stop the run.
+        env: The configuration environment checked.
+    """
+
+    pipeline_name: str
+    node_count: int
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    env: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing would stop the run."""
+        return not self.problems
 
 
 class Session:
@@ -137,7 +163,8 @@ class Session:
     ) -> dict[str, Any]:
         """Run a pipeline of the project, or a slice of it, and return its free outputs.
 
-        Every versioned dataset saved by the run gets the same new version id.
+        Everything `check` finds is reported together, before any node runs. Every
+        versioned dataset saved by the run gets the same new version id.
 
         Args:
             pipeline_name: The registered pipeline to run.
@@ -155,21 +182,63 @@ class Session:
 
         Raises:
             ProjectError: Unknown pipeline, or the session is closed.
-            PipelineError: A slicing option names something unknown, or selects no node.
-            RunnerError: The pipeline cannot run, or a node failed.
+            RunnerError: The pipeline cannot run (unknown names in the slicing options,
+                missing inputs, bad parameters, ...), or a node failed.
         """
         self._check_open()
-        pipeline = self.pipelines[pipeline_name].filter(
-            tags=tags,
-            from_nodes=from_nodes,
-            to_nodes=to_nodes,
-            node_names=node_names,
-            from_inputs=from_inputs,
-            to_outputs=to_outputs,
-            node_namespaces=namespaces,
+        slicing = Slicing(
+            node_names, from_nodes, to_nodes, from_inputs, to_outputs, tags, namespaces
         )
+        pipeline, problems = select(self.pipelines[pipeline_name], pipeline_name, slicing)
         catalog = self.catalog(load_versions=load_versions)
-        return run_with(pipeline, catalog, self._executor(executor, workers), self.hook_manager)
+        chosen = self._executor(executor, workers)
+        return run_with(pipeline, catalog, chosen, self.hook_manager, problems=problems)
+
+    def check(
+        self,
+        pipeline_name: str = DEFAULT_PIPELINE,
+        *,
+        node_names: Iterable[str] | None = None,
+        from_nodes: Iterable[str] | None = None,
+        to_nodes: Iterable[str] | None = None,
+        from_inputs: Iterable[str] | None = None,
+        to_outputs: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        namespaces: Iterable[str] | None = None,
+        executor: str | None = None,
+        workers: int | None = None,
+        load_versions: Mapping[str, str] | None = None,
+    ) -> CheckReport:
+        """Find everything that would stop `run` with the same arguments, running nothing.
+
+        In one pass: unknown pipeline, node, dataset, tag and namespace names (with "did you
+        mean"), an unknown executor, invalid catalog entries and load versions, inputs that
+        nobody produces and the catalog lacks, parameters that do not fit their annotation,
+        producer and consumer annotations that disagree, and functions the executor cannot
+        send to a worker. Runtime parameters that override nothing are warnings.
+
+        Raises:
+            ProjectError: The session is closed, or the pipeline is unknown or fails to
+                build (nothing else can be checked then).
+        """
+        self._check_open()
+        warnings = tuple(self.config_loader.unused_runtime_params())
+        slicing = Slicing(
+            node_names, from_nodes, to_nodes, from_inputs, to_outputs, tags, namespaces
+        )
+        pipeline, problems = select(self.pipelines[pipeline_name], pipeline_name, slicing)
+        chosen: Executor | None = None
+        try:
+            chosen = self._executor(executor, workers)
+        except DatamillError as exc:
+            problems.append(str(exc))
+        try:
+            catalog = self.catalog(load_versions=load_versions)
+        except DatamillError as exc:
+            problems.append(str(exc))
+        else:
+            problems += find_problems(pipeline, catalog, chosen)
+        return CheckReport(pipeline_name, len(pipeline), tuple(problems), warnings, self.env)
 
     def close(self) -> None:
         """Release what the session opened; later runs raise `ProjectError`."""
