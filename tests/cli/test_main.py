@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from datamill.cli import ENTRY_POINT_GROUP, cli
+from datamill.cli._plugins import find_entry_points
 from tests.resources.plugins import write_distribution
 
 PLUGIN = """
@@ -151,9 +152,14 @@ def test_the_help_imports_nothing_heavy() -> None:
     )
     import json
 
-    loaded = {name.split(".")[0] for name in json.loads(completed.stderr)}
+    modules = json.loads(completed.stderr)
+    loaded = {name.split(".")[0] for name in modules}
     heavy = {"pandas", "numpy", "fsspec", "yaml", "pluggy", "multiprocessing", "sqlalchemy"}
-    assert sorted(loaded & heavy) == []
+    assert sorted(loaded & {*heavy, "rich", "omegaconf"}) == []
+    # Nor the metadata machinery (plugin commands are found by reading entry_points.txt),
+    # nor any command module.
+    slow = ("importlib.metadata", "datamill.cli._run", "datamill.project", "datamill.io")
+    assert [m for m in modules if m.startswith(slow)] == []
 
 
 def test_the_listed_help_of_each_builtin_command_is_its_own() -> None:
@@ -163,3 +169,40 @@ def test_the_listed_help_of_each_builtin_command_is_its_own() -> None:
         command = _load_command(target)
         assert command.name == name
         assert command.get_short_help_str(200) == listed
+
+
+# -- finding plugin commands without importlib.metadata ----------------------------------------
+
+
+@pytest.mark.parametrize("group", ["console_scripts", "datamill.datasets", ENTRY_POINT_GROUP])
+def test_entry_points_are_found_as_importlib_metadata_finds_them(plugin: None, group: str) -> None:
+    from importlib.metadata import entry_points
+
+    expected: dict[str, str] = {}
+    for ep in entry_points(group=group):
+        expected.setdefault(ep.name, ep.value)
+    found = {name: ep.value for name, ep in find_entry_points(group).items()}
+    assert found == expected
+    if group == ENTRY_POINT_GROUP:
+        assert found["greet"] == "dm_cli_plugin:greet"
+
+
+def test_a_plugin_entry_point_loads_its_attribute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = "class Holder:\n    class Inner:\n        value = 7\n"
+    site = write_distribution(
+        tmp_path, "dm_nested", source, "demo.group", {"v": "dm_nested:Holder.Inner [extra]"}
+    )
+    (site / "dm_nested-1.0.dist-info/entry_points.txt").write_text(
+        "# comment\n[other]\nv = nothing:here\n\n"
+        "[demo.group]\nv = dm_nested:Holder.Inner [extra]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(site)
+    try:
+        [(name, ep)] = find_entry_points("demo.group").items()
+        assert (name, ep.group) == ("v", "demo.group")
+        assert ep.load() is sys.modules["dm_nested"].Holder.Inner
+    finally:
+        sys.modules.pop("dm_nested", None)

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from datamill.cli._plugins import PluginEntryPoint, find_entry_points
 from datamill.errors import DatamillError
 
 __all__ = ["ENTRY_POINT_GROUP", "cli", "main"]
@@ -130,13 +131,11 @@ def _load_command(target: str) -> click.Command:
     return command
 
 
-def _plugin_entry_points() -> dict[str, Any]:
-    from importlib.metadata import entry_points  # only when commands are listed or run
-
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+def _plugin_entry_points() -> dict[str, PluginEntryPoint]:
+    return find_entry_points(ENTRY_POINT_GROUP)
 
 
-def _load_plugin(entry_point: Any, name: str) -> click.Command:
+def _load_plugin(entry_point: PluginEntryPoint, name: str) -> click.Command:
     try:
         command = entry_point.load()
     except Exception as exc:
