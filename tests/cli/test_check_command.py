@@ -143,3 +143,11 @@ def test_session_check_returns_a_report(typed: Project) -> None:
     assert "'tims'" in report.warnings[0]
     with Session.create(typed.root) as session:
         assert session.check("data_processing").ok
+
+
+def test_run_prints_the_same_warnings_and_runs(project: Project, datamill: Invoke) -> None:
+    result = datamill("run", "--pipeline", "data_processing", "--params", "factr=3")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("Warning: --params 'factr' overrides no parameter")
+    log = (project.root / "logs/datamill.log").read_text(encoding="utf-8")
+    assert "Warning: --params 'factr' overrides no parameter" in log
