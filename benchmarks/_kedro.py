@@ -19,13 +19,14 @@ class Kedro:
     io: Any
     pipeline: Any
     runner: Any
+    config: Any
 
 
 def import_kedro() -> Kedro:
     """Import Kedro with its logging at WARNING (it reads the config when first imported)."""
     os.environ.setdefault("KEDRO_LOGGING_CONFIG", str(LOGGING_CONFIG))
     import kedro
-    from kedro import io, pipeline, runner
+    from kedro import config, io, pipeline, runner
 
     logging.getLogger("kedro").setLevel(logging.WARNING)
-    return Kedro(kedro.__version__, io, pipeline, runner)
+    return Kedro(kedro.__version__, io, pipeline, runner, config)

@@ -5,19 +5,23 @@
 1. creates (once) ``.bench-venvs/kedro-1.7.0``, a virtualenv holding ``kedro==1.7.0`` and
    ``kedro-datasets`` with its pandas datasets (pandas, NumPy and PyArrow pinned to the
    versions of this environment, so both frameworks run the same pandas);
-2. runs ``bench_datamill.py`` and ``bench_catalog_datamill.py`` with this interpreter and
-   ``bench_kedro.py`` and ``bench_catalog_kedro.py`` with the Kedro virtualenv's, each
-   printing one JSON line per case;
-3. prints a side-by-side table of times, a table of peak memory, and checks datamill's
-   performance targets (PASS/FAIL).
+2. runs each suite's datamill script (``bench_datamill.py``, ``bench_catalog_datamill.py``,
+   ``bench_cli_datamill.py``, ``bench_config_datamill.py``) with this interpreter and its
+   Kedro script (``bench_kedro.py``, ``bench_catalog_kedro.py``, ``bench_cli_kedro.py``,
+   ``bench_config_kedro.py``) with the Kedro virtualenv's, each printing one JSON line per
+   case;
+3. prints side-by-side tables (times, peak memory, command-line wall times, configuration
+   loading) and checks datamill's performance targets (PASS/FAIL).
 
-Options: ``--quick`` (small sizes, no Kedro: a smoke check in well under 30 s),
-``--no-kedro``, ``--suite pipelines`` or ``--suite catalog`` (one suite only; ``catalog``
-holds the catalog and memory benchmarks), ``--output FILE`` (results and checks as JSON),
-``--markdown FILE`` (the tables and checks as Markdown, as pasted in ``docs/benchmarks.md``).
+Options: ``--quick`` (small sizes and fewer repeats, no Kedro: a smoke check in under a
+minute), ``--no-kedro``, ``--suite pipelines``, ``catalog``, ``cli`` or ``config`` (one
+suite only, repeatable; ``catalog`` holds the catalog and memory benchmarks),
+``--output FILE`` (results and checks as JSON), ``--markdown FILE`` (the tables and checks as
+Markdown, as pasted in ``docs/benchmarks.md``).
 
 The exit code is 0 when every case ran, even if a target failed (the report says so); it is
-1 when a benchmark crashed or a framework returned wrong results.
+1 when a benchmark crashed or a framework returned wrong results (including parameters that
+merge differently from Kedro's).
 """
 
 from __future__ import annotations
@@ -31,11 +35,20 @@ import platform
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from _cli_config_report import (
+    CLI_HEADER,
+    CONFIG_HEADER,
+    cli_checks,
+    cli_rows,
+    config_checks,
+    config_rows,
+)
 from _harness import GRAPH_SHAPES, QUICK_SIZES, SIZES, Result, parse_results
+from _report import Check, Key, check, fmt_time, quotient
 from catalog_workloads import (
     CATALOG_SIZES,
     MEMORY_COLUMNS,
@@ -54,30 +67,6 @@ SAME_AS_HERE = ("pandas", "numpy", "pyarrow")
 MEMORY_LIMIT_FRAMES = 2.5
 MEMORY_GROWTH_FRAMES = 0.25
 CATALOG_RATIO = 0.2
-
-Key = tuple[str, int, str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One performance target (or cross-check) and whether datamill met it.
-
-    Attributes:
-        name: What is measured.
-        target: The target, as text.
-        measured: The measured value, as text (``"missing"`` without a measurement).
-        passed: Whether the target was met.
-    """
-
-    name: str
-    target: str
-    measured: str
-    passed: bool
-
-    @property
-    def verdict(self) -> str:
-        """``PASS`` or ``FAIL``."""
-        return "PASS" if self.passed else "FAIL"
 
 
 # -- environments and subprocesses -------------------------------------------------------------
@@ -133,17 +122,6 @@ def run_benchmark(python: Path | str, script: str, quick: bool) -> tuple[list[Re
 
 
 # -- formatting ----------------------------------------------------------------------------------
-
-
-def fmt_time(seconds: float | None) -> str:
-    """A duration with a readable unit."""
-    if seconds is None:
-        return "-"
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.0f} µs"
 
 
 def fmt_result(result: Result | None) -> str:
@@ -260,9 +238,11 @@ MEMORY_HEADER = (
 
 
 def table_of(result: Result) -> str:
-    """Which table shows ``result``: ``pipelines``, ``catalog`` or ``memory``."""
+    """Which table shows ``result``: ``pipelines``, ``catalog``, ``memory``, ``cli``, ``config``."""
     if result.case.workload in MEMORY_ROWS:
         return "memory"
+    if result.case.workload in ("cli", "config"):
+        return result.case.workload
     return "catalog" if result.case.workload == "catalog" else "pipelines"
 
 
@@ -349,29 +329,9 @@ def best(results: dict[Key, Result], key: Key, per_node: bool = False) -> float 
     return result.per_node_us if per_node else result.best_s
 
 
-def check(
-    name: str,
-    target: str,
-    value: float | None,
-    passes: Callable[[float], bool],
-    unit: str,
-    *,
-    note: str = "",
-) -> Check:
-    """A :class:`Check`; a missing measurement fails."""
-    if value is None:
-        return Check(name, target, "missing", passed=False)
-    return Check(name, target, f"{value:,.2f}{unit}{note}", passed=passes(value))
-
-
 def _floor(results: dict[Key, Result], key: Key) -> float | None:
     result = results.get(key)
     return None if result is None else result.floor_s
-
-
-def quotient(top: float | None, bottom: float | None) -> float | None:
-    """``top / bottom``, ``None`` if either is missing."""
-    return None if top is None or bottom is None or bottom == 0 else top / bottom
 
 
 def graph_checks(dm: dict[Key, Result], small: int, large: int) -> list[Check]:
@@ -520,6 +480,8 @@ def environment(start_load: float, dm: list[Result], kd: list[Result]) -> dict[s
 SUITES = {
     "pipelines": ("bench_datamill.py", "bench_kedro.py"),
     "catalog": ("bench_catalog_datamill.py", "bench_catalog_kedro.py"),
+    "cli": ("bench_cli_datamill.py", "bench_cli_kedro.py"),
+    "config": ("bench_config_datamill.py", "bench_config_kedro.py"),
 }
 """Each suite's datamill script and Kedro script; ``catalog`` includes the memory benchmark."""
 
@@ -565,6 +527,8 @@ TABLES: dict[str, tuple[Sequence[str], RowMaker]] = {
     "pipelines": (HEADER, table_rows),
     "catalog": (CATALOG_HEADER, catalog_rows),
     "memory": (MEMORY_HEADER, memory_rows),
+    "cli": (CLI_HEADER, cli_rows),
+    "config": (CONFIG_HEADER, config_rows),
 }
 """The tables of the report, in order: each one's header and how its rows are made."""
 
@@ -572,7 +536,7 @@ TABLES: dict[str, tuple[Sequence[str], RowMaker]] = {
 def report(
     dm: list[Result], kd: list[Result], quick: bool, suites: Sequence[str] = tuple(SUITES)
 ) -> tuple[str, str, list[Check]]:
-    """The comparison tables (times, then peak memory; text and Markdown) and the checks.
+    """The comparison tables (text and Markdown) and the checks.
 
     Only the targets of the suites that ran are checked.
     """
@@ -588,6 +552,10 @@ def report(
         sizes = QUICK_CATALOG_SIZES if quick else CATALOG_SIZES
         checks += catalog_checks(dm_by["catalog"], kd_by["catalog"], sizes)
         checks += memory_checks(dm_by["memory"], "memory_quick" if quick else "memory")
+    if "cli" in suites:
+        checks += cli_checks(dm_by["cli"], kd_by["cli"])
+    if "config" in suites:
+        checks += config_checks(dm_by["config"], kd_by["config"])
     tables: list[tuple[Sequence[str], list[tuple[str, ...]]]] = [
         (header, make_rows(dm_by[t], kd_by[t])) for t, (header, make_rows) in TABLES.items()
     ]
@@ -615,12 +583,18 @@ def write_files(args: argparse.Namespace, payload: dict[str, Any], markdown: str
             path.write_text(text + "\n", encoding="utf-8")
 
 
-def exit_code(crashed: bool, results: list[Result]) -> int:
-    """1 if a benchmark crashed, returned wrong outputs or produced nothing; else 0."""
+def exit_code(crashed: bool, results: list[Result], checks: Sequence[Check] = ()) -> int:
+    """1 if a benchmark crashed, returned wrong outputs or produced nothing; else 0.
+
+    Wrong outputs include a failed cross-check: the frameworks' results disagree.
+    """
     errors = [r for r in results if r.status == "error"]
     for r in errors:
         print(f"ERROR {r.framework} {r.case.label}: {r.detail}", file=sys.stderr)
-    return 1 if crashed or errors or not results else 0
+    disagreements = [c for c in checks if c.cross_check and not c.passed]
+    for c in disagreements:
+        print(f"ERROR {c.name}: {c.measured}", file=sys.stderr)
+    return 1 if crashed or errors or disagreements or not results else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -634,8 +608,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         frame_mb = MEMORY_ROWS["memory_quick"] * MEMORY_COLUMNS * 8 / 1e6
         print(
-            f"(--quick: small sizes, a light CPU workload and {frame_mb:.0f} MB frames; the "
-            "targets are only indicative.)"
+            f"(--quick: small sizes, fewer repeats, a light CPU workload and {frame_mb:.0f} MB "
+            "frames; the targets are only indicative.)"
         )
     payload = {
         "environment": environment(load, dm, kd),
@@ -645,7 +619,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "checks": [asdict(c) for c in checks],
     }
     write_files(args, payload, markdown)
-    return exit_code(crashed or not dm, [*dm, *kd])
+    return exit_code(crashed or not dm, [*dm, *kd], checks)
 
 
 if __name__ == "__main__":
