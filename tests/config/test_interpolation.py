@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from datamill.config import ConfigLoader
+from datamill.config._yaml import YamlFile
 from datamill.errors import ConfigError
 from tests.config.conftest import WriteConf
 
@@ -179,3 +180,93 @@ def test_env_vars_are_refused_outside_credentials_naming_file_key_and_line(
     with pytest.raises(ConfigError) as caught:
         ConfigLoader(conf)["catalog"]
     assert (caught.value.path, caught.value.key, caught.value.line) == (str(path), "a.path", 3)
+
+
+# -- the direct path agrees with OmegaConf ---------------------------------------------------
+
+EQUIVALENCE_FILE = """\
+seed: ${globals:seed}
+seed_text: "seed-${globals:seed}"
+two: ${globals:seed}/${globals:paths.raw}
+path: ${globals:paths.raw}/companies.csv
+paths: ${globals:paths}
+flag: ${globals:flag}
+flag_text: is ${globals:flag}
+none_text: is ${globals:nothing}
+ratio: ${runtime_params:ratio, 0.25}
+count: ${runtime_params:count,3}
+neg: ${runtime_params:neg, -2}
+exp: ${runtime_params:exp, 1e-3}
+on: ${runtime_params:on, TRUE}
+off: ${runtime_params:off,null}
+word: ${runtime_params:word, some text }
+given: ${runtime_params:given, 1}
+model:
+  split: {test_size: 0.2, seed: "${seed}"}
+  size: ${model.split.test_size}
+  copy: ${model.split}
+  label: size=${model.split.test_size}
+_template: {a: 1}
+uses_template: ${_template}
+items: ["${globals:seed}", {k: "${model.size}"}]
+"""
+
+
+def test_plain_interpolations_resolve_as_omegaconf_resolves_them(
+    conf: Path, write: WriteConf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datamill.config import _resolvers
+
+    write("base/globals.yml", "seed: 7\npaths: {raw: data/01_raw}\nflag: true\nnothing: null\n")
+    write("base/parameters.yml", EQUIVALENCE_FILE)
+    runtime = {"given": "from-cli"}
+    direct = ConfigLoader(conf, runtime_params=runtime)["parameters"]
+    calls: list[object] = []
+
+    def refuse(data: object, context: object) -> object:
+        calls.append(data)
+        return _resolvers._UNSUPPORTED
+
+    monkeypatch.setattr(_resolvers, "_resolve_direct", refuse)
+    through_omegaconf = ConfigLoader(conf, runtime_params=runtime)["parameters"]
+    assert calls  # the second load did go through OmegaConf
+    assert direct == through_omegaconf
+    assert direct["seed"] == 7
+    assert direct["exp"] == 0.001
+    assert direct["word"] == "some text"
+    assert direct["given"] == "from-cli"
+    assert direct["model"]["copy"] == {"test_size": 0.2, "seed": 7}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "${.relative}",  # relative reference
+        "${globals:${key}}",  # nested
+        "\\\\${globals:seed}",  # escaped
+        "${globals:seed, 'quoted'}",  # quoted default
+        "${runtime_params:x, [1, 2]}",  # bracketed default
+        "${oc.select:seed, 1}",  # another resolver
+        "${missing.key, 1}",  # not a plain reference
+    ],
+)
+def test_other_interpolations_go_through_omegaconf(
+    conf: Path, write: WriteConf, value: str
+) -> None:
+    from datamill.config import _resolvers
+
+    write("base/globals.yml", "seed: 7\n")
+    file = YamlFile(Path("p.yml"), {"key": "seed", "v": value}, {}, True)
+    context = _resolvers._Context(file, {"seed": 7}, {}, False)
+    assert _resolvers._resolve_direct(file.data, context) is _resolvers._UNSUPPORTED
+
+
+def test_a_reference_cycle_or_a_missing_key_is_left_to_omegaconf_errors(
+    conf: Path, write: WriteConf
+) -> None:
+    write("base/parameters.yml", "a: ${b}\nb: ${a}\n")
+    with pytest.raises(ConfigError, match=r"parameters\.yml.*cannot resolve"):
+        ConfigLoader(conf)["parameters"]
+    write("base/parameters.yml", "a: ${nowhere}\n")
+    with pytest.raises(ConfigError, match=r"parameters\.yml:1.*'a'"):
+        ConfigLoader(conf)["parameters"]

@@ -6,8 +6,16 @@ runtime parameters, whether environment variables are allowed) comes from a cont
 variable set for the duration of one file's resolution. A `ConfigError` raised inside a
 resolver is kept in that context and re-raised as is, since OmegaConf wraps exceptions.
 
-Files without ``${`` skip OmegaConf entirely. Top-level keys starting with ``_`` are
-dropped after resolution: they are templates for use within their own file.
+Files without ``${`` skip OmegaConf entirely. So do files whose every interpolation is a
+plain call of one of the three resolvers (``${globals:a.b}``, ``${runtime_params:x, 0.1}``,
+``${env:TOKEN}``) or a reference to a key of the same file (``${model.seed}``): building an
+OmegaConf object per file costs more than reading the file, so those are resolved directly,
+with OmegaConf's rules (a string that is one interpolation takes the value's type; one
+inside a longer string is converted to text; an unquoted default is typed as OmegaConf
+types it). Anything else goes through OmegaConf: relative references, nested or escaped
+interpolations, quoted or bracketed arguments, other resolvers, references to missing keys
+or in a cycle. Top-level keys starting with ``_`` are dropped after resolution: they are
+templates for use within their own file.
 """
 
 from __future__ import annotations
@@ -68,16 +76,125 @@ def resolve_file(
     context = _Context(file, globals_, runtime_params, allow_env)
     token = _CURRENT.set(context)
     try:
+        direct = _resolve_direct(file.data, context)
+        if direct is not _UNSUPPORTED:
+            assert isinstance(direct, dict)
+            return _public(direct)
         config = OmegaConf.create(file.data, flags={"allow_objects": True})
         resolved = OmegaConf.to_container(config, resolve=True)
     except OmegaConfBaseException as exc:
         if context.error is not None:
             raise context.error from None
         raise _resolution_error(file, exc) from None
+    except ValueError:  # a resolver failed on the direct path
+        if context.error is not None:
+            raise context.error from None
+        raise
     finally:
         _CURRENT.reset(token)
     assert isinstance(resolved, dict)
     return _public(resolved)
+
+
+# -- direct resolution of plain resolver calls -----------------------------------------------
+
+_UNSUPPORTED: Any = object()
+_PLAIN = re.compile(
+    r"\$\{\s*(?:([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)"  # a key of the same file, or
+    r"|(globals|runtime_params|env)\s*:\s*([\w.\-]+)\s*(?:,([^${}'\"\\\[\]()=]*))?)\s*\}"
+)
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_PLAIN_TEXT = re.compile(r"[\w./:@\- ]*")
+
+
+def _resolve_direct(data: Any, context: _Context) -> Any:
+    """``data`` with its plain interpolations resolved, or `_UNSUPPORTED` if it has others.
+
+    Raises:
+        ValueError: A resolver failed (the `ConfigError` is in ``context.error``).
+    """
+    return _Direct(data, context).resolve(data)
+
+
+class _Direct:
+    """Resolves one file's plain resolver calls and references to its own keys."""
+
+    def __init__(self, root: Any, context: _Context) -> None:
+        self.root = root
+        self.context = context
+        self.visiting: set[str] = set()
+
+    def resolve(self, data: Any) -> Any:
+        if isinstance(data, str):
+            return self.string(data) if "${" in data else data
+        if isinstance(data, dict):
+            resolved = {}
+            for key, value in data.items():
+                if isinstance(key, str) and "${" in key:
+                    return _UNSUPPORTED
+                item = self.resolve(value)
+                if item is _UNSUPPORTED:
+                    return _UNSUPPORTED
+                resolved[key] = item
+            return resolved
+        if isinstance(data, list):
+            items = [self.resolve(value) for value in data]
+            return _UNSUPPORTED if any(item is _UNSUPPORTED for item in items) else items
+        return data
+
+    def string(self, text: str) -> Any:
+        calls = list(_PLAIN.finditer(text))
+        if not calls or "\\${" in text or "${" in _PLAIN.sub("", text):
+            return _UNSUPPORTED
+        values = []
+        for call in calls:
+            value = self.call(*call.groups())
+            if value is _UNSUPPORTED:
+                return _UNSUPPORTED
+            values.append(value)
+        if len(calls) == 1 and calls[0].group(0) == text:
+            return values[0]
+        pieces = []
+        position = 0
+        for call, value in zip(calls, values, strict=True):
+            pieces += [text[position : call.start()], str(value)]
+            position = call.end()
+        return "".join([*pieces, text[position:]])
+
+    def call(self, reference: str | None, name: str, key: str, default_text: str | None) -> Any:
+        if reference is not None:
+            return self.reference(reference)
+        default = MISSING if default_text is None else _typed_default(default_text)
+        if default is _UNSUPPORTED:
+            return _UNSUPPORTED
+        return _RESOLVERS[name](key, default)
+
+    def reference(self, dotted: str) -> Any:
+        """The resolved value of key ``dotted`` of this file (OmegaConf reports misses)."""
+        value = get_dotted(self.root, tuple(dotted.split(".")))
+        if value is MISSING or dotted in self.visiting:
+            return _UNSUPPORTED
+        self.visiting.add(dotted)
+        try:
+            return self.resolve(value)
+        finally:
+            self.visiting.discard(dotted)
+
+
+def _typed_default(text: str) -> Any:
+    """An unquoted resolver argument, typed as OmegaConf types it."""
+    value = text.strip()
+    if _INT.fullmatch(value):
+        return int(value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    lowered = value.lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    if lowered == "null":
+        return None
+    return value if _PLAIN_TEXT.fullmatch(value) else _UNSUPPORTED
 
 
 def _public(data: Mapping[Any, Any]) -> dict[str, Any]:
