@@ -14,6 +14,7 @@ __all__ = [
     "DatamillError",
     "DatasetError",
     "DatasetNotFoundError",
+    "JournalError",
     "PipelineError",
     "ProjectError",
     "RunnerError",
@@ -112,3 +113,17 @@ class ProjectError(DatamillError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(message)
         self.path = path
+
+
+class JournalError(DatamillError):
+    """The run journal cannot be opened, read or written, or a run is not in it.
+
+    Attributes:
+        path: The journal's database file.
+        run_id: The run concerned, when there is one.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, run_id: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.run_id = run_id

@@ -1,0 +1,542 @@
+"""`Journal`: the run journal's Python API, over one SQLite connection.
+
+Each write is one ``BEGIN IMMEDIATE`` transaction (a node record and its datasets commit
+together or not at all); each read is one deferred transaction, so that it sees one
+snapshot even while other processes write. One lock serialises the object's use of its
+connection, so the scheduler thread and worker threads may share a `Journal`; separate
+processes each open their own.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import closing, contextmanager
+from datetime import datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Self
+
+from datamill.errors import JournalError
+from datamill.journal import _queries as queries
+from datamill.journal._codec import dumps, optional_timestamp, to_timestamp
+from datamill.journal._connection import connect, sqlite_errors
+from datamill.journal._diff import RunDiff, diff_runs
+from datamill.journal._liveness import PROCESS_TOKEN
+from datamill.journal._records import (
+    FINAL_STATUSES,
+    RUN_STATUSES,
+    FinalStatus,
+    NodeRecord,
+    PartitionRecord,
+    Producer,
+    RunDetail,
+    RunStart,
+    RunStatus,
+    RunSummary,
+    check_choice,
+    utc_now,
+)
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "DEFAULT_PATH", "Journal"]
+
+DEFAULT_PATH: Final = ".datamill/journal.db"
+"""Where a project keeps its journal, relative to the project root."""
+
+DEFAULT_BUSY_TIMEOUT: Final = 30.0
+"""Seconds a write waits for another process to release the journal."""
+
+_INSERT_RUN: Final = (
+    "INSERT INTO runs (run_id, pipeline, status, started, last_seen, command, options, env, "
+    "git_commit, git_dirty, parameters, executor, pid, host, process_token) "
+    "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_NODE: Final = (
+    "INSERT INTO nodes (run_id, node_name, status, reason, started, ended, duration, "
+    "peak_memory, attempts, code_fingerprint, code_components, params_fingerprint, "
+    "params_components, input_fingerprints, error) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_DATASET: Final = (
+    "INSERT INTO datasets (node_id, dataset, role, version, fingerprint, persisted) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_PARTITION: Final = (
+    "INSERT INTO partitions (run_id, node_name, dataset, partition_id, key, fingerprint, "
+    "committed) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_RUN_EXISTS: Final = "SELECT 1 FROM runs WHERE run_id = ?"
+_TOUCH: Final = "UPDATE runs SET last_seen = ? WHERE run_id = ? AND status = 'running'"
+_FINISH: Final = (
+    "UPDATE runs SET status = ?, ended = ?, error = ?, last_seen = ? "
+    "WHERE run_id = ? AND status = 'running'"
+)
+
+
+class Journal:
+    """The record of every run of a project, in an embedded SQLite database.
+
+    The runner writes to it (`start_run`, `record_node` or `record_nodes`,
+    `record_partition`, `finish_run`); the skip and resume logic and the command line read
+    it. Several processes may use one journal at once. A `Journal` may be shared by the
+    threads of one process, but not across ``fork``: open one in each process.
+
+    Args:
+        path: The database file; it and its folder are created when missing.
+        busy_timeout: Seconds a call waits while another process writes, before failing.
+        stale_after: How long a run recorded as running on *another* host may stay silent
+            before it reads as ``crashed``; ``None`` (the default) never decides so. Runs
+            of this host are checked by their process instead.
+
+    Raises:
+        JournalError: If the file is not a datamill journal (or not a database at all),
+            was written by a newer datamill, or cannot be created.
+
+    Example:
+        >>> with Journal(".datamill/journal.db") as journal:  # doctest: +SKIP
+        ...     journal.start_run(RunStart(run_id, "__default__", command=sys.argv))
+        ...     journal.record_node(run_id, NodeRecord("clean", "ran", duration=0.4))
+        ...     journal.finish_run(run_id, "succeeded")
+        ...     print(journal.run("latest").status)
+        succeeded
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        stale_after: timedelta | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self.stale_after = stale_after
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = connect(self.path, busy_timeout)
+        self._connection.row_factory = sqlite3.Row
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        stale_after: timedelta | None = None,
+    ) -> Self:
+        """Open the journal at ``path``; the same as calling `Journal`."""
+        return cls(path, busy_timeout=busy_timeout, stale_after=stale_after)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._connection is None else "open"
+        return f"Journal({str(self.path)!r}, {state})"
+
+    def close(self) -> None:
+        """Close the database connection; closing again does nothing."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def start_run(self, start: RunStart) -> None:
+        """Record that a run started; it reads as ``running`` until `finish_run`.
+
+        Raises:
+            JournalError: If a run with the same id is already recorded.
+        """
+        row = _run_row(start)
+        with self._write() as connection:
+            if connection.execute(_RUN_EXISTS, (start.run_id,)).fetchone():
+                raise JournalError(
+                    f"Run {start.run_id!r} is already in the journal {self.path}. Give each "
+                    "run a new id (e.g. from datamill.runner.new_run_id()).",
+                    path=str(self.path),
+                    run_id=start.run_id,
+                )
+            connection.execute(_INSERT_RUN, row)
+
+    def record_node(self, run_id: str, record: NodeRecord) -> None:
+        """Record what happened to one node of run ``run_id``, with its datasets.
+
+        Args:
+            run_id: The run, as given to `start_run` (not a prefix).
+            record: The node's record; its ``run_id`` must be ``None`` or ``run_id``.
+
+        Raises:
+            JournalError: If the run is not in the journal or has finished.
+            ValueError: If ``record.run_id`` names another run.
+        """
+        self.record_nodes(run_id, (record,))
+
+    def record_nodes(self, run_id: str, records: Iterable[NodeRecord]) -> None:
+        """Record several nodes of run ``run_id`` in one transaction (all or none).
+
+        Committing a batch costs about as much as committing one record, so a runner may
+        gather the records of fast nodes (or of every skipped node) and write them at once.
+        An empty batch writes nothing.
+
+        Raises:
+            JournalError: If the run is not in the journal or has finished.
+            ValueError: If a record's ``run_id`` names another run.
+        """
+        batch = tuple(records)
+        for record in batch:
+            _check_belongs(record, run_id)
+        rows = [_node_row(run_id, record) for record in batch]
+        if not rows:
+            return
+        with self._write() as connection:
+            self._touch(connection, run_id)
+            datasets: list[tuple[object, ...]] = []
+            for row, record in zip(rows, batch, strict=True):
+                node_id = connection.execute(_INSERT_NODE, row).lastrowid
+                datasets.extend(_dataset_rows(node_id, record))
+            connection.executemany(_INSERT_DATASET, datasets)
+
+    def record_partition(
+        self,
+        run_id: str,
+        node_name: str,
+        dataset: str,
+        partition_id: str,
+        *,
+        key: str | None,
+        fingerprint: str | None = None,
+        committed: datetime | None = None,
+    ) -> None:
+        """Record that ``node_name`` committed one partition of ``dataset`` in run ``run_id``.
+
+        Record a partition once it is completely saved: a rerun after a crash skips the
+        partitions whose ``key`` is unchanged (see `committed_partitions`).
+
+        Args:
+            run_id: The run, as given to `start_run`.
+            node_name: The node writing the partitioned dataset.
+            dataset: The partitioned dataset.
+            partition_id: The partition's id within the dataset.
+            key: Digest of what the partition is computed from (its input, the node's
+                code and parameters).
+            fingerprint: Digest of the partition's data, when known.
+            committed: When it was committed; now by default.
+
+        Raises:
+            JournalError: If the run is not in the journal or has finished.
+        """
+        when = to_timestamp(committed or utc_now())
+        row = (run_id, node_name, dataset, partition_id, key, fingerprint, when)
+        with self._write() as connection:
+            self._touch(connection, run_id)
+            connection.execute(_INSERT_PARTITION, row)
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: FinalStatus,
+        error: str | None = None,
+        *,
+        ended: datetime | None = None,
+    ) -> None:
+        """Record how run ``run_id`` ended.
+
+        Args:
+            run_id: The run, as given to `start_run`.
+            status: ``"succeeded"``, ``"failed"`` or ``"interrupted"``.
+            error: The error message of a failed run.
+            ended: When it ended; now by default.
+
+        Raises:
+            JournalError: If the run is not in the journal or has already finished.
+            ValueError: If ``status`` is not a final status.
+        """
+        check_choice(status, FINAL_STATUSES, f"Final status of run {run_id!r}")
+        now = to_timestamp(utc_now())
+        row = (status, optional_timestamp(ended) or now, error, now, run_id)
+        with self._write() as connection:
+            if connection.execute(_FINISH, row).rowcount == 0:
+                raise self._not_running(connection, run_id)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def runs(
+        self,
+        limit: int | None = 20,
+        status: RunStatus | Collection[RunStatus] | None = None,
+        pipeline: str | None = None,
+    ) -> list[RunSummary]:
+        """The recorded runs, newest first.
+
+        Args:
+            limit: The most runs to return; ``None`` for all.
+            status: Only runs with this status, or with one of these statuses
+                (``"crashed"`` and ``"running"`` are told apart as described in `Journal`).
+            pipeline: Only runs of this pipeline.
+
+        Raises:
+            ValueError: If a status is unknown or ``limit`` is negative.
+        """
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be None or at least 0, got {limit}.")
+        statuses = _statuses(status)
+        with self._read() as connection:
+            found = queries.iter_runs(
+                connection,
+                statuses=statuses,
+                pipeline=pipeline,
+                stale_after=self.stale_after,
+                now=utc_now(),
+            )
+            with closing(found):
+                chosen = list(islice(found, limit))
+            return queries.summaries(connection, chosen)
+
+    def run(self, run_id: str) -> RunDetail:
+        """Everything recorded about one run.
+
+        Args:
+            run_id: A run id, a unique prefix of one, or ``"latest"``.
+
+        Raises:
+            JournalError: If no run matches (naming the closest ids) or several do.
+        """
+        with self._read() as connection:
+            resolved = queries.resolve_run_id(connection, run_id, self.path)
+            return queries.run_detail(connection, resolved, self.stale_after, utc_now())
+
+    def latest_run(
+        self,
+        status: RunStatus | Collection[RunStatus] | None = None,
+        pipeline: str | None = None,
+    ) -> RunDetail | None:
+        """The most recently started run with that status and pipeline, or ``None``.
+
+        Example:
+            >>> journal.latest_run(status=("failed", "crashed", "interrupted"))  # doctest: +SKIP
+        """
+        statuses = _statuses(status)
+        with self._read() as connection:
+            now = utc_now()
+            found = queries.iter_runs(
+                connection,
+                statuses=statuses,
+                pipeline=pipeline,
+                stale_after=self.stale_after,
+                now=now,
+            )
+            with closing(found):
+                first = next(found, None)
+            if first is None:
+                return None
+            return queries.run_detail(connection, first[0]["run_id"], self.stale_after, now)
+
+    def nodes(self, run_id: str) -> list[NodeRecord]:
+        """The node records of one run (id, unique prefix or ``"latest"``), in order.
+
+        Raises:
+            JournalError: If no run matches or several do.
+        """
+        with self._read() as connection:
+            resolved = queries.resolve_run_id(connection, run_id, self.path)
+            return list(queries.run_nodes(connection, resolved))
+
+    def last_success(self, node_name: str, pipeline: str | None = None) -> NodeRecord | None:
+        """The most recent record of ``node_name`` with status ``ran``, in any run.
+
+        A node whose code, parameter and input fingerprints equal this record's has
+        nothing new to compute.
+
+        Args:
+            node_name: The node's full name.
+            pipeline: Only look at runs of this pipeline.
+        """
+        with self._read() as connection:
+            return queries.last_success(connection, node_name, pipeline)
+
+    def committed_partitions(
+        self, node_name: str, dataset: str, *, run_id: str | None = None
+    ) -> dict[str, PartitionRecord]:
+        """The latest commit of each partition of ``dataset`` written by ``node_name``.
+
+        A rerun may skip a partition whose recorded ``key`` equals the key it would
+        compute now.
+
+        Args:
+            node_name: The node writing the partitioned dataset.
+            dataset: The partitioned dataset.
+            run_id: Only the commits of this run (an exact id).
+
+        Returns:
+            Partition id → its latest `PartitionRecord`, ordered by partition id.
+        """
+        with self._read() as connection:
+            return queries.committed_partitions(connection, node_name, dataset, run_id)
+
+    def producers(
+        self,
+        dataset: str,
+        version: str | None = None,
+        *,
+        fingerprint: str | None = None,
+        limit: int | None = 1,
+    ) -> list[Producer]:
+        """Which runs and nodes saved ``dataset``, most recent first, with their inputs.
+
+        With the default ``limit``, the answer is the latest save (of that version or
+        fingerprint, when given). Follow lineage upward by asking for the producers of
+        each of a producer's inputs, at the version it loaded.
+
+        Args:
+            dataset: The dataset's catalog name.
+            version: Only saves of this version.
+            fingerprint: Only saves of data with this fingerprint.
+            limit: The most saves to return; ``None`` for every one.
+        """
+        with self._read() as connection:
+            return queries.producers(
+                connection, dataset, version=version, fingerprint=fingerprint, limit=limit
+            )
+
+    def diff(self, run_a: str, run_b: str) -> RunDiff:
+        """What differs between two runs (ids, unique prefixes or ``"latest"``).
+
+        Raises:
+            JournalError: If either run is not found.
+        """
+        with self._read() as connection:
+            now = utc_now()
+            details = [
+                queries.run_detail(
+                    connection,
+                    queries.resolve_run_id(connection, ref, self.path),
+                    self.stale_after,
+                    now,
+                )
+                for ref in (run_a, run_b)
+            ]
+        return diff_runs(*details)
+
+    # -- connection ------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._transaction("BEGIN IMMEDIATE") as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._transaction("BEGIN") as connection:
+            yield connection
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        with self._lock, sqlite_errors(self.path, self.busy_timeout):
+            connection = self._open_connection()
+            connection.execute(begin)
+            try:
+                yield connection
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def _open_connection(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise JournalError(
+                f"The journal {self.path} is closed. Open it again with Journal(path).",
+                path=str(self.path),
+            )
+        return self._connection
+
+    def _touch(self, connection: sqlite3.Connection, run_id: str) -> None:
+        if connection.execute(_TOUCH, (to_timestamp(utc_now()), run_id)).rowcount == 0:
+            raise self._not_running(connection, run_id)
+
+    def _not_running(self, connection: sqlite3.Connection, run_id: str) -> JournalError:
+        row = connection.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            return queries.unknown_run(connection, run_id, self.path)
+        return JournalError(
+            f"Run {run_id!r} has already finished ({row[0]}) in the journal {self.path}: "
+            "record nodes and partitions before finish_run, and finish a run once.",
+            path=str(self.path),
+            run_id=run_id,
+        )
+
+
+def _run_row(start: RunStart) -> tuple[object, ...]:
+    return (
+        start.run_id,
+        start.pipeline,
+        to_timestamp(start.started),
+        to_timestamp(start.started),  # last seen
+        dumps(list(start.command)),
+        dumps(start.options),
+        start.env,
+        start.git_commit,
+        start.git_dirty,
+        dumps(start.parameters),
+        start.executor,
+        start.pid,
+        start.host,
+        PROCESS_TOKEN if start.pid == os.getpid() else None,
+    )
+
+
+def _check_belongs(record: NodeRecord, run_id: str) -> None:
+    if record.run_id is not None and record.run_id != run_id:
+        raise ValueError(
+            f"Node record of {record.node_name!r} belongs to run {record.run_id!r}, not "
+            f"{run_id!r}: leave its run_id unset when recording it."
+        )
+
+
+def _dataset_rows(node_id: int | None, record: NodeRecord) -> list[tuple[object, ...]]:
+    return [
+        (node_id, d.name, d.role, d.version, d.fingerprint, d.persisted) for d in record.datasets
+    ]
+
+
+def _node_row(run_id: str, record: NodeRecord) -> tuple[object, ...]:
+    return (
+        run_id,
+        record.node_name,
+        record.status,
+        record.reason,
+        optional_timestamp(record.started),
+        optional_timestamp(record.ended),
+        record.duration,
+        record.peak_memory,
+        record.attempts,
+        record.code_fingerprint,
+        dumps(record.code_components),
+        record.params_fingerprint,
+        dumps(record.params_components),
+        dumps(record.input_fingerprints),
+        record.error,
+    )
+
+
+def _statuses(status: RunStatus | Collection[RunStatus] | None) -> frozenset[RunStatus] | None:
+    if status is None:
+        return None
+    chosen: frozenset[RunStatus] = (
+        frozenset({status}) if isinstance(status, str) else frozenset(status)
+    )
+    for one in chosen:
+        check_choice(one, RUN_STATUSES, "Run status")
+    return chosen

@@ -1,0 +1,109 @@
+"""The journal's tables, and the steps that bring an older journal up to date.
+
+``PRAGMA user_version`` holds the schema version (0 for a new, empty file); the
+``schema_version`` table keeps when each version was applied. ``MIGRATIONS[i]`` holds the
+statements that turn version ``i`` into version ``i + 1``, so the first step creates the
+tables and a later schema adds one step without touching the earlier ones.
+
+Timestamps are fixed-width UTC text (see `datamill.journal._codec`); structured values are
+JSON text. Indexes serve the queries the runner and the command line make: the run history
+newest first (``runs_by_start``, ``runs_by_pipeline``), a run's nodes (``nodes_by_run``),
+the last successful execution of a node (``nodes_last_success``), the producers of a
+dataset (``datasets_saved``) and a node's committed partitions (``partitions_by_id``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES"]
+
+_V1: Final = (
+    """
+    CREATE TABLE schema_version (
+        version INTEGER PRIMARY KEY,
+        applied TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        pipeline TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+        started TEXT NOT NULL,
+        ended TEXT,
+        last_seen TEXT NOT NULL,
+        command TEXT NOT NULL,
+        options TEXT NOT NULL,
+        env TEXT,
+        git_commit TEXT,
+        git_dirty INTEGER,
+        parameters TEXT NOT NULL,
+        executor TEXT,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        process_token TEXT,
+        error TEXT
+    )
+    """,
+    "CREATE INDEX runs_by_start ON runs (started, run_id)",
+    "CREATE INDEX runs_by_pipeline ON runs (pipeline, started, run_id)",
+    """
+    CREATE TABLE nodes (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (run_id),
+        node_name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ran', 'skipped', 'failed', 'not_reached')),
+        reason TEXT NOT NULL,
+        started TEXT,
+        ended TEXT,
+        duration REAL,
+        peak_memory INTEGER,
+        attempts INTEGER NOT NULL,
+        code_fingerprint TEXT,
+        code_components TEXT NOT NULL,
+        params_fingerprint TEXT,
+        params_components TEXT NOT NULL,
+        input_fingerprints TEXT NOT NULL,
+        error TEXT
+    )
+    """,
+    "CREATE INDEX nodes_by_run ON nodes (run_id, status)",
+    "CREATE INDEX nodes_last_success ON nodes (node_name, status, ended)",
+    """
+    CREATE TABLE datasets (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL REFERENCES nodes (id),
+        dataset TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('load', 'save')),
+        version TEXT,
+        fingerprint TEXT,
+        persisted INTEGER
+    )
+    """,
+    "CREATE INDEX datasets_by_node ON datasets (node_id)",
+    "CREATE INDEX datasets_saved ON datasets (dataset, role, version)",
+    """
+    CREATE TABLE partitions (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (run_id),
+        node_name TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        partition_id TEXT NOT NULL,
+        key TEXT,
+        fingerprint TEXT,
+        committed TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX partitions_by_id ON partitions (node_name, dataset, partition_id)",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+"""``MIGRATIONS[i]``: the statements that upgrade schema version ``i`` to ``i + 1``."""
+
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+"""The schema this datamill writes; a journal with a higher version is refused."""
+
+TABLES: Final = frozenset({"schema_version", "runs", "nodes", "datasets", "partitions"})
+"""The tables of the current schema."""

@@ -1,0 +1,182 @@
+"""Opening journal files: creation, schema versions and upgrades, files that are not journals."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from datamill.errors import JournalError
+from datamill.journal import SCHEMA_VERSION, Journal
+from datamill.journal import _connection as connection_module
+from datamill.journal._schema import MIGRATIONS
+from tests.journal.conftest import ran, start
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as raw:
+        return int(raw.execute("PRAGMA user_version").fetchone()[0])
+
+
+def test_opening_creates_the_folders_and_a_current_wal_journal(path: Path) -> None:
+    assert not path.parent.exists()
+
+    Journal(path).close()
+
+    assert user_version(path) == SCHEMA_VERSION
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        versions = [row[0] for row in raw.execute("SELECT version FROM schema_version")]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_an_empty_file_becomes_a_journal(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.touch()
+
+    with Journal(path) as journal:
+        start(journal, "r1")
+        assert journal.run("r1").run_id == "r1"
+
+
+def test_a_journal_from_a_newer_datamill_is_refused_untouched(path: Path) -> None:
+    Journal(path).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+
+    with pytest.raises(JournalError, match="written by a newer datamill") as caught:
+        Journal(path)
+
+    assert f"schema version {SCHEMA_VERSION + 1}" in str(caught.value)
+    assert "Upgrade datamill" in str(caught.value)
+    assert caught.value.path == str(path)
+    assert user_version(path) == SCHEMA_VERSION + 1
+
+
+def test_an_older_journal_is_upgraded_step_by_step_and_keeps_its_runs(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Journal(path) as journal:
+        start(journal, "r1")
+        journal.record_node("r1", ran("n1"))
+    step = ("ALTER TABLE runs ADD COLUMN note TEXT", "UPDATE runs SET note = 'migrated'")
+    monkeypatch.setattr(connection_module, "MIGRATIONS", (*MIGRATIONS, step))
+    monkeypatch.setattr(connection_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+
+    with Journal(path) as journal:
+        assert [n.node_name for n in journal.nodes("r1")] == ["n1"]
+
+    assert user_version(path) == SCHEMA_VERSION + 1
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT note FROM runs").fetchall() == [("migrated",)]
+        versions = [row[0] for row in raw.execute("SELECT version FROM schema_version")]
+    assert versions == list(range(1, SCHEMA_VERSION + 2))
+
+
+def test_a_failing_upgrade_leaves_the_journal_as_it_was(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Journal(path).close()
+    step = ("ALTER TABLE runs ADD COLUMN note TEXT", "THIS IS NOT SQL")
+    monkeypatch.setattr(connection_module, "MIGRATIONS", (*MIGRATIONS, step))
+    monkeypatch.setattr(connection_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+
+    with pytest.raises(JournalError, match="syntax error"):
+        Journal(path)
+
+    assert user_version(path) == SCHEMA_VERSION
+    with sqlite3.connect(path) as raw:
+        columns = [row[1] for row in raw.execute("PRAGMA table_info(runs)")]
+    assert "note" not in columns
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"run_id,status\nr1,failed\n" * 50, b"SQLite format 3\x00" + b"\xff" * 200],
+    ids=["text", "damaged-header"],
+)
+def test_a_file_that_is_not_a_database_names_the_path_and_says_to_move_it(
+    path: Path, content: bytes
+) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+
+    with pytest.raises(JournalError) as caught:
+        Journal(path)
+
+    message = str(caught.value)
+    assert f"{path} is not a readable datamill journal" in message
+    assert "Move the file away (for example to journal.db.broken)" in message
+    assert caught.value.path == str(path)
+    assert path.read_bytes() == content
+
+
+def test_another_programs_database_is_not_taken_over(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE customers (id INTEGER)")
+
+    with pytest.raises(JournalError, match="not a datamill journal: it holds the tables customers"):
+        Journal(path)
+
+    with sqlite3.connect(path) as raw:
+        tables = raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    assert tables == [("customers",)]
+
+
+def test_a_folder_in_place_of_the_file_is_reported(path: Path) -> None:
+    path.mkdir(parents=True)
+    with pytest.raises(JournalError, match="Cannot write the journal") as caught:
+        Journal(path)
+    assert caught.value.path == str(path)
+
+
+def test_a_file_in_place_of_the_folder_is_reported(tmp_path: Path) -> None:
+    (tmp_path / ".datamill").write_text("not a folder")
+    with pytest.raises(JournalError, match="Cannot create the folder of the journal"):
+        Journal(tmp_path / ".datamill" / "journal.db")
+
+
+def query_plans(journal: Journal, call: object) -> list[str]:
+    """The query plan of every SELECT that ``call()`` makes on ``journal``'s connection."""
+    statements: list[str] = []
+    raw = journal._connection
+    assert raw is not None
+    raw.set_trace_callback(statements.append)
+    try:
+        call()  # type: ignore[operator]
+    finally:
+        raw.set_trace_callback(None)
+    plans = []
+    for sql in statements:
+        if sql.lstrip().upper().startswith("SELECT"):
+            rows = raw.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+            plans.append(" | ".join(str(row[-1]) for row in rows))
+    return plans
+
+
+def test_finding_the_last_success_of_a_node_reads_one_index_in_order(journal: Journal) -> None:
+    start(journal, "r1")
+    journal.record_node("r1", ran("n1", saves={"d": None}))
+
+    plans = query_plans(journal, lambda: journal.last_success("n1"))
+
+    node_plan = plans[0]
+    assert "USING INDEX nodes_last_success" in node_plan
+    assert "TEMP B-TREE" not in node_plan
+    assert all("SCAN" not in plan.replace("SCAN CONSTANT", "") for plan in plans)
+
+
+def test_listing_runs_and_finding_producers_use_indexes(journal: Journal) -> None:
+    start(journal, "r1")
+    journal.record_node("r1", ran("n1", saves={"d": "v1"}))
+
+    plans = query_plans(journal, lambda: journal.runs(pipeline="__default__"))
+    plans += query_plans(journal, lambda: journal.producers("d", "v1"))
+    plans += query_plans(journal, lambda: journal.committed_partitions("n1", "d"))
+
+    assert "USING INDEX runs_by_pipeline" in plans[0]
+    assert "TEMP B-TREE" not in plans[0]
+    assert any("USING INDEX datasets_saved" in plan for plan in plans)
+    assert any("USING INDEX partitions_by_id" in plan for plan in plans)
