@@ -470,6 +470,8 @@ def test_plain_runs_and_the_help_do_not_import_rich(project: Project) -> None:
     out, loaded = run_python(call_main("run", "--help"), project.root)
     assert "--progress / --no-progress" in out
     assert "rich" not in loaded
-    out, loaded = run_python(call_main("run", "--progress", "--nodes", "scale"), project.root)
+    out, loaded = run_python(
+        call_main("run", "--progress", "--force", "--nodes", "scale"), project.root
+    )
     assert "1/1 nodes" in out
     assert "rich" in loaded

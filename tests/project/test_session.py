@@ -143,7 +143,7 @@ def test_one_save_version_per_run(project: Project) -> None:
     reports = project.root / "data" / "08_reporting"
     with Session.create(project.root) as session:
         session.run()
-        session.run("reporting")
+        session.run("reporting", force=True)
     report_versions = sorted(p.name for p in (reports / "report.json").iterdir())
     metrics_versions = sorted(p.name for p in (reports / "metrics.json").iterdir())
     assert len(report_versions) == 2

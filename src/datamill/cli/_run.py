@@ -13,15 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import shlex
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import click
 
-from datamill.cli._options import RunOptions, collect_run_options, run_options
+from datamill.cli._options import RunOptions, collect_run_options, run_options, split_names
 from datamill.cli._progress import Echo, ProgressHooks, Screen, open_screen
 from datamill.errors import RunnerError
 
@@ -32,6 +33,7 @@ __all__ = ["run", "run_project"]
 
 LOG_FILE: Final = Path("logs") / "datamill.log"
 _LOGGER: Final = "datamill.run"
+_REASONS_SHOWN: Final = 20
 
 
 @click.command()
@@ -41,7 +43,36 @@ _LOGGER: Final = "datamill.run"
     default=None,
     help="Live progress display, or plain lines (default: live on a terminal).",
 )
-def run(progress: bool | None, **values: Any) -> None:
+@click.option(
+    "--force",
+    is_flag=False,
+    flag_value="*",
+    default=None,
+    metavar="[NODES]",
+    help="Run these nodes (comma-separated; all when none given) even if unchanged.",
+)
+@click.option(
+    "--incremental/--no-incremental",
+    default=None,
+    help="Skip unchanged nodes (default: the INCREMENTAL setting, on).",
+)
+@click.option("--explain", is_flag=True, help="Say which nodes would run and why; run nothing.")
+@click.option(
+    "--resume",
+    is_flag=False,
+    flag_value="latest",
+    default=None,
+    metavar="[RUN]",
+    help="Finish a failed run (the latest, or RUN) with its original options.",
+)
+def run(
+    progress: bool | None,
+    force: str | None,
+    incremental: bool | None,
+    explain: bool,
+    resume: str | None,
+    **values: Any,
+) -> None:
     """Run a pipeline of the project in the current folder.
 
     Name options take comma-separated lists and may be repeated. Examples:
@@ -50,16 +81,84 @@ def run(progress: bool | None, **values: Any) -> None:
       datamill run --pipeline training --tags fast,daily
       datamill run --to-outputs report --params model.alpha=0.1,layers=[64,32]
       datamill run --config run.yml --env prod
+      datamill run --explain
+      datamill run --resume
 
-    Everything 'datamill check' checks is checked before the first node runs. On a terminal
-    the run shows a live display of its progress; elsewhere, or with --no-progress, one line
-    per node. --progress draws the live display anyway.
+    Everything 'datamill check' checks is checked before the first node runs. Nodes whose
+    code, parameters and inputs are unchanged since their last successful run, and whose
+    outputs are intact, are skipped; --force reruns them. On a terminal the run shows a
+    live display of its progress; elsewhere, or with --no-progress, one line per node.
     """
-    run_project(collect_run_options(values), progress=progress)
+    options = collect_run_options(values)
+    modes = RunModes(force=_forced(force), incremental=incremental, explain=explain, resume=resume)
+    if resume is not None:
+        options = _resumed_options(resume, options)
+    run_project(options, progress=progress, modes=modes)
+
+
+@dataclass(frozen=True, slots=True)
+class RunModes:
+    """How ``datamill run`` treats unchanged nodes.
+
+    Attributes:
+        force: Run every node (True) or these nodes even if unchanged.
+        incremental: Skip unchanged nodes (None: the project's setting).
+        explain: Report the decisions without running.
+        resume: The run being finished, if any.
+    """
+
+    force: bool | tuple[str, ...] = False
+    incremental: bool | None = None
+    explain: bool = False
+    resume: str | None = None
+
+
+def _forced(value: str | None) -> bool | tuple[str, ...]:
+    if value is None:
+        return False
+    if value == "*":
+        return True
+    return split_names([value]) or True
+
+
+def _resumed_options(run_ref: str, given: RunOptions) -> RunOptions:
+    """The options of recorded run ``run_ref``; executor and workers may be given anew."""
+    from datamill.journal import Journal
+    from datamill.project import find_project, load_settings
+
+    metadata = find_project(".")
+    path = metadata.root / load_settings(metadata).journal_path
+    with Journal(path) as journal:
+        recorded = journal.run(run_ref).options
+    conf_source = recorded.get("conf_source")
+    return RunOptions(
+        pipeline=recorded.get("pipeline"),
+        nodes=_names(recorded.get("nodes")),
+        from_nodes=_names(recorded.get("from_nodes")),
+        to_nodes=_names(recorded.get("to_nodes")),
+        from_inputs=_names(recorded.get("from_inputs")),
+        to_outputs=_names(recorded.get("to_outputs")),
+        tags=_names(recorded.get("tags")),
+        namespaces=_names(recorded.get("namespaces")),
+        executor=given.executor or recorded.get("executor"),
+        workers=given.workers or recorded.get("workers"),
+        env=recorded.get("env"),
+        params=dict(recorded.get("params") or {}),
+        load_versions=dict(recorded.get("load_versions") or {}),
+        conf_source=None if conf_source is None else Path(conf_source),
+    )
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
 
 
 def run_project(
-    options: RunOptions, start: Path | str = ".", *, progress: bool | None = None
+    options: RunOptions,
+    start: Path | str = ".",
+    *,
+    progress: bool | None = None,
+    modes: RunModes | None = None,
 ) -> dict[str, Any]:
     """Run the project containing ``start`` as ``options`` say, reporting progress.
 
@@ -68,6 +167,7 @@ def run_project(
         start: A folder inside the project.
         progress: True for the live display, False for plain lines, None for the live
             display only when standard output is a terminal.
+        modes: How unchanged nodes are treated.
 
     Returns:
         The free outputs of the run.
@@ -80,14 +180,14 @@ def run_project(
     metadata = find_project(start)
     with _run_log(metadata.root / LOG_FILE) as log:
         try:
-            return _run_session(metadata.root, options, log, progress)
+            return _run_session(metadata.root, options, log, progress, modes or RunModes())
         except Exception as exc:
             logging.getLogger(_LOGGER).error("Run failed: %s: %s", type(exc).__name__, exc)
             raise
 
 
 def _run_session(
-    root: Path, options: RunOptions, log: Echo, progress: bool | None
+    root: Path, options: RunOptions, log: Echo, progress: bool | None, modes: RunModes
 ) -> dict[str, Any]:
     from datamill.project import DEFAULT_PIPELINE, Session
 
@@ -100,31 +200,24 @@ def _run_session(
     for warning in session.config_loader.unused_runtime_params():
         click.echo(f"Warning: {warning}", err=True)
         log(f"Warning: {warning}")
-    with session, _screen(progress) as screen:
-        hooks = ProgressHooks(log, screen, options.pipeline or DEFAULT_PIPELINE, session.env)
-        session.hook_manager.register(hooks)
-        try:
-            outputs = _session_run(session, options)
-        except RunnerError as exc:
-            raise _with_resume_command(exc, options) from exc
-        hooks.summary(outputs)
+    with session:
+        if modes.explain:
+            _session_run(session, options, modes)
+            _explain(session, log)
+            return {}
+        with _screen(progress) as screen:
+            hooks = ProgressHooks(log, screen, options.pipeline or DEFAULT_PIPELINE, session.env)
+            session.hook_manager.register(hooks)
+            try:
+                outputs = _session_run(session, options, modes)
+            except RunnerError as exc:
+                raise _with_resume_command(exc, options) from exc
+            hooks.summary(outputs)
+        _reasons(session, log)
         return outputs
 
 
-@contextmanager
-def _screen(progress: bool | None) -> Iterator[Screen]:
-    """Yield the screen ``progress`` asks for; take it down however the run ends.
-
-    Ctrl+C included, and before the command's error handler prints anything.
-    """
-    screen = open_screen(progress)
-    try:
-        yield screen
-    finally:
-        screen.stop()
-
-
-def _session_run(session: Session, options: RunOptions) -> dict[str, Any]:
+def _session_run(session: Session, options: RunOptions, modes: RunModes) -> dict[str, Any]:
     from datamill.project import DEFAULT_PIPELINE
 
     return session.run(
@@ -139,7 +232,60 @@ def _session_run(session: Session, options: RunOptions) -> dict[str, Any]:
         executor=options.executor,
         workers=options.workers,
         load_versions=options.load_versions or None,
+        force=modes.force,
+        incremental=True if modes.resume is not None else modes.incremental,
+        explain=modes.explain,
+        command=["datamill", *sys.argv[1:]],
     )
+
+
+def _explain(session: Session, log: Echo) -> None:
+    """Print every node's decision, in run order."""
+    plan = session.last_plan
+    if not plan:
+        return
+    width = max(len(name) for name in plan)
+    running = sum(d.runs for d in plan.values())
+    _say(log, f"{running} of {len(plan)} node(s) would run:")
+    for name, decision in plan.items():
+        verdict = "run " if decision.runs else "skip"
+        _say(log, f"  {verdict}  {name:<{width}}  {decision.reason}")
+
+
+def _reasons(session: Session, log: Echo) -> None:
+    """After a run: why each node ran, and the skipped nodes grouped by reason."""
+    plan = session.last_plan
+    skipped: dict[str, list[str]] = {}
+    ran = [(name, d.reason) for name, d in plan.items() if d.runs]
+    for name, decision in plan.items():
+        if not decision.runs:
+            skipped.setdefault(decision.reason, []).append(name)
+    if ran and len(ran) <= _REASONS_SHOWN:
+        _say(log, "Why they ran:")
+        for name, reason in ran:
+            _say(log, f"  {name}: {reason}")
+    for reason, names in skipped.items():
+        shown = ", ".join(names[:_REASONS_SHOWN])
+        more = f" and {len(names) - _REASONS_SHOWN} more" if len(names) > _REASONS_SHOWN else ""
+        _say(log, f"Skipped {len(names)} node(s), {reason}: {shown}{more}")
+
+
+def _say(log: Echo, line: str) -> None:
+    click.echo(line)
+    log(line)
+
+
+@contextmanager
+def _screen(progress: bool | None) -> Iterator[Screen]:
+    """Yield the screen ``progress`` asks for; take it down however the run ends.
+
+    Ctrl+C included, and before the command's error handler prints anything.
+    """
+    screen = open_screen(progress)
+    try:
+        yield screen
+    finally:
+        screen.stop()
 
 
 # -- the log file and the resume command -----------------------------------------------------------

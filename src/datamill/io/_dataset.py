@@ -98,6 +98,10 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         """
         return None
 
+    def current_version(self) -> str | None:
+        """The version a load would read now, for a versioned dataset (None otherwise)."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """Describe the dataset's configuration (never secrets)."""
         return self._describe()

@@ -151,6 +151,15 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
         """Every saved version, oldest first (empty for an unversioned dataset)."""
         return self._versions() if self._versioned else []
 
+    def current_version(self) -> str | None:
+        """The version a load would read now (None when unversioned or nothing is saved)."""
+        if not self._versioned:
+            return None
+        if self._load_version is not None:
+            return self._load_version
+        versions = self._versions()
+        return versions[-1] if versions else None
+
     def resolved_load_path(self) -> str:
         """The full URL a load would read (the latest version for a versioned dataset)."""
         return self._display(self._load_path())

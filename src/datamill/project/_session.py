@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pluggy
 
@@ -27,7 +27,18 @@ from datamill.project._discovery import ProjectMetadata, find_project
 from datamill.project._registry import DEFAULT_PIPELINE, PipelineRegistry
 from datamill.project._selection import Slicing, select
 from datamill.project._settings import Settings, load_settings
-from datamill.runner import Executor, create_executor, find_problems, run_with
+from datamill.runner import (
+    Decision,
+    Executor,
+    RunInfo,
+    Tracking,
+    create_executor,
+    find_problems,
+    run_with,
+)
+
+if TYPE_CHECKING:
+    from datamill.journal import Journal
 
 __all__ = ["CheckReport", "Session", "load_catalog"]
 
@@ -87,7 +98,11 @@ class Session:
         self.config_loader = config_loader
         self.hook_manager = hook_manager
         self.pipelines = PipelineRegistry(metadata)
+        self.last_plan: dict[str, Decision] = {}
+        """Each node's decision in the last run or explanation (runs, reason), by name."""
+        self._opened_with: dict[str, Any] = {"env": config_loader.env}
         self._resources = contextlib.ExitStack()
+        self._journal: Journal | None = None
         self._closed = False
 
     @classmethod
@@ -115,7 +130,24 @@ class Session:
         metadata = find_project(project_path)
         settings = load_settings(metadata)
         loader = make_config_loader(metadata, settings, env, runtime_params, conf_source)
-        return cls(metadata, settings, loader, make_hook_manager(settings))
+        session = cls(metadata, settings, loader, make_hook_manager(settings))
+        session._opened_with = {
+            "env": env,
+            "params": dict(runtime_params or {}),
+            "conf_source": None if conf_source is None else str(conf_source),
+        }
+        return session
+
+    @property
+    def journal(self) -> Journal:
+        """The project's run journal (opened on first use, closed with the session)."""
+        self._check_open()
+        if self._journal is None:
+            from datamill.journal import Journal
+
+            path = self.metadata.root / self.settings.journal_path
+            self._journal = self._resources.enter_context(Journal(path))
+        return self._journal
 
     @property
     def env(self) -> str | None:
@@ -160,11 +192,18 @@ class Session:
         executor: str | None = None,
         workers: int | None = None,
         load_versions: Mapping[str, str] | None = None,
+        force: bool | Iterable[str] = False,
+        incremental: bool | None = None,
+        explain: bool = False,
+        command: Iterable[str] = (),
     ) -> dict[str, Any]:
         """Run a pipeline of the project, or a slice of it, and return its free outputs.
 
-        Everything `check` finds is reported together, before any node runs. Every
-        versioned dataset saved by the run gets the same new version id.
+        Everything `check` finds is reported together, before any node runs. The run is
+        recorded in the project's journal, and nodes whose code, parameters and inputs are
+        unchanged since their last success (and whose outputs are intact) are skipped;
+        `last_plan` says why each node ran or not. Every versioned dataset saved by the run
+        gets the same new version id.
 
         Args:
             pipeline_name: The registered pipeline to run.
@@ -179,6 +218,10 @@ class Session:
             workers: The executor's parallelism; defaults to the ``workers`` setting when
                 ``executor`` is not given.
             load_versions: The version to load, by dataset name.
+            force: Run every node (True) or the named ones, even if unchanged.
+            incremental: Skip unchanged nodes; defaults to the ``incremental`` setting.
+            explain: Decide what would run and why (see `last_plan`), but run nothing.
+            command: The command line, for the journal.
 
         Raises:
             ProjectError: Unknown pipeline, or the session is closed.
@@ -192,7 +235,90 @@ class Session:
         pipeline, problems = select(self.pipelines[pipeline_name], pipeline_name, slicing)
         catalog = self.catalog(load_versions=load_versions)
         chosen = self._executor(executor, workers)
-        return run_with(pipeline, catalog, chosen, self.hook_manager, problems=problems)
+        options = {
+            **self._opened_with,
+            "pipeline": pipeline_name,
+            "nodes": _listed(node_names),
+            "from_nodes": _listed(from_nodes),
+            "to_nodes": _listed(to_nodes),
+            "from_inputs": _listed(from_inputs),
+            "to_outputs": _listed(to_outputs),
+            "tags": _listed(tags),
+            "namespaces": _listed(namespaces),
+            "executor": executor,
+            "workers": workers,
+            "load_versions": dict(load_versions or {}),
+        }
+        tracking = Tracking(
+            self.journal,
+            self._run_info(pipeline_name, options, command, catalog),
+            own_code=[self.metadata.source_dir],
+            incremental=self.settings.incremental if incremental is None else incremental,
+            force=force if isinstance(force, bool) else list(force),
+            explain_only=explain,
+        )
+        try:
+            return run_with(
+                pipeline, catalog, chosen, self.hook_manager, problems=problems, tracking=tracking
+            )
+        finally:
+            self.last_plan = tracking.decisions
+
+    def resume(
+        self,
+        run: str = "latest",
+        *,
+        executor: str | None = None,
+        workers: int | None = None,
+        command: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Finish a failed, interrupted or crashed run, with its original options.
+
+        The nodes that finished are skipped (their outputs are intact and nothing they
+        depend on changed); the others run, with the producers of any in-memory data they
+        need. The session must be open in the run's environment with its ``--params``
+        (`resume_options` tells them).
+
+        Args:
+            run: The run id, a unique prefix of it, or ``"latest"``.
+            executor: Another executor than the run's.
+            workers: Another parallelism than the run's.
+            command: The command line, for the journal.
+
+        Raises:
+            JournalError: No such run.
+            ProjectError: The run was made in another environment or with other parameters.
+        """
+        options = self.resume_options(run)
+        opened = {k: self._opened_with.get(k) for k in ("env", "params")}
+        wanted = {k: options.get(k) or ({} if k == "params" else None) for k in ("env", "params")}
+        if {k: v or ({} if k == "params" else None) for k, v in opened.items()} != wanted:
+            raise ProjectError(
+                f"Run {run!r} was made with env={wanted['env']!r} and params="
+                f"{wanted['params']!r}, but this session has env={opened['env']!r} and params="
+                f"{opened['params']!r}. Open the session as the run was "
+                "(Session.create(..., **session.resume_options(run))).",
+                path=str(self.metadata.root),
+            )
+        return self.run(
+            options.get("pipeline") or DEFAULT_PIPELINE,
+            node_names=options.get("nodes"),
+            from_nodes=options.get("from_nodes"),
+            to_nodes=options.get("to_nodes"),
+            from_inputs=options.get("from_inputs"),
+            to_outputs=options.get("to_outputs"),
+            tags=options.get("tags"),
+            namespaces=options.get("namespaces"),
+            executor=executor or options.get("executor"),
+            workers=workers or options.get("workers"),
+            load_versions=options.get("load_versions") or None,
+            incremental=True,
+            command=command,
+        )
+
+    def resume_options(self, run: str = "latest") -> dict[str, Any]:
+        """The options a recorded run was made with (``env`` and ``params`` included)."""
+        return dict(self.journal.run(run).options)
 
     def check(
         self,
@@ -260,6 +386,26 @@ class Session:
     def __repr__(self) -> str:
         return f"Session({self.metadata.project_name!r}, env={self.env!r})"
 
+    def _run_info(
+        self,
+        pipeline_name: str,
+        options: Mapping[str, Any],
+        command: Iterable[str],
+        catalog: DataCatalog,
+    ) -> RunInfo:
+        from datamill.journal import git_state
+
+        commit, dirty = git_state(self.metadata.root)
+        return RunInfo(
+            pipeline=pipeline_name,
+            command=list(command),
+            options=dict(options),
+            env=self.env,
+            parameters=dict(catalog.parameters),
+            git_commit=commit,
+            git_dirty=dirty,
+        )
+
     def _executor(self, name: str | None, workers: int | None) -> Executor:
         # The workers setting goes with the executor setting: an executor chosen for this
         # run takes only the workers given for this run.
@@ -274,6 +420,12 @@ class Session:
                 "This session is closed. Create a new one with Session.create().",
                 path=str(self.metadata.root),
             )
+
+
+def _listed(names: Iterable[str] | None) -> list[str] | None:
+    if names is None:
+        return None
+    return [names] if isinstance(names, str) else list(names)
 
 
 def load_catalog(path: Path | str = ".", env: str | None = None) -> DataCatalog:

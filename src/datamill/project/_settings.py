@@ -40,6 +40,8 @@ class Settings:
         base_env: The environment always loaded first.
         default_env: The environment used when none is given.
         journal_path: The run journal, relative to the project root.
+        incremental: Skip the nodes whose code, parameters and inputs are unchanged since
+            their last success (``datamill run --all`` runs everything anyway).
         config_patterns: Extra configuration keys (or replaced patterns) for the loader.
     """
 
@@ -51,6 +53,7 @@ class Settings:
     base_env: str = "base"
     default_env: str = "local"
     journal_path: str = ".datamill/journal.db"
+    incremental: bool = True
     config_patterns: Mapping[str, Sequence[str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -138,6 +141,10 @@ def _hooks(value: Any) -> tuple[Any, str | None]:
     return tuple(value), None
 
 
+def _bool(value: Any) -> tuple[Any, str | None]:
+    return value, None if isinstance(value, bool) else "must be True or False"
+
+
 def _patterns(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, Mapping) and all(
         isinstance(k, str) and _strings(v)[1] is None for k, v in value.items()
@@ -155,5 +162,6 @@ _CHECKS: Final[Mapping[str, _Check]] = {
     "BASE_ENV": _string,
     "DEFAULT_ENV": _string,
     "JOURNAL_PATH": _string,
+    "INCREMENTAL": _bool,
     "CONFIG_PATTERNS": _patterns,
 }

@@ -10,18 +10,23 @@ from datamill.runner._executors import (
     ThreadExecutor,
     create_executor,
 )
+from datamill.runner._incremental import Decision
 from datamill.runner._job import NodeJob
 from datamill.runner._run import RemoteTraceback, find_problems, new_run_id, run, run_with
+from datamill.runner._tracking import RunInfo, Tracking
 
 __all__ = [
     "EXECUTORS",
+    "Decision",
     "Done",
     "Executor",
     "NodeJob",
     "ProcessExecutor",
     "RemoteTraceback",
+    "RunInfo",
     "SequentialExecutor",
     "ThreadExecutor",
+    "Tracking",
     "create_executor",
     "find_problems",
     "new_run_id",

@@ -8,6 +8,7 @@ keeps ``prepare`` and ``finish`` in the main process and ships only ``compute`` 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,13 +58,15 @@ def has_impls(manager: pluggy.PluginManager, *names: str) -> bool:
 class NodeJob:
     """The execution of one node in one run."""
 
-    __slots__ = ("ctx", "index", "inputs", "node")
+    __slots__ = ("ctx", "ended", "index", "inputs", "node", "started")
 
     def __init__(self, index: int, node: Node, ctx: RunContext) -> None:
         self.index = index
         self.node = node
         self.ctx = ctx
         self.inputs: dict[str, Any] = {}
+        self.started: float | None = None  # wall-clock times (time.time()) of the job
+        self.ended: float | None = None
 
     def run(self) -> BaseException | None:
         """Run every phase here; return the error instead of raising it.
@@ -81,6 +84,7 @@ class NodeJob:
     def prepare(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Load the inputs and run the hooks before the call; return the call arguments."""
         ctx, node = self.ctx, self.node
+        self.started = time.time()
         values: dict[str, Any] = {}
         for name, dataset in ctx.inputs[self.index]:
             values[name] = self._load(name, dataset)
@@ -111,9 +115,11 @@ class NodeJob:
         for dataset in self.ctx.confirms[self.index]:
             dataset.confirm()
         self.inputs = {}  # the scheduler may keep the job a while: do not keep its data alive
+        self.ended = time.time()
 
     def failed(self, error: BaseException) -> None:
         """Run the error hooks for ``error``, then drop the inputs."""
+        self.ended = time.time()
         if self.ctx.error_node_hooks:
             self.ctx.hook.on_node_error(
                 error=error,

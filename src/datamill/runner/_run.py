@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,8 +16,10 @@ from datamill.io import AbstractDataset, DataCatalog
 from datamill.pipeline import Pipeline, PipelineGraph, is_parameter
 from datamill.runner._annotations import annotation_problems, parameter_annotation_problems
 from datamill.runner._executors import Done, Executor, create_executor
+from datamill.runner._incremental import Decision
 from datamill.runner._job import NodeJob, RunContext, has_impls
 from datamill.runner._scheduler import DataTracker, Outcome, schedule
+from datamill.runner._tracking import NodeFingerprints, Recorder, Tracking, plan
 from datamill.runner._typed_params import convert_parameter, typed_parameters
 
 __all__ = ["RemoteTraceback", "find_problems", "new_run_id", "run", "run_with"]
@@ -92,23 +94,83 @@ def run_with(
     run_id: str | None = None,
     *,
     problems: Sequence[str] = (),
+    tracking: Tracking | None = None,
 ) -> dict[str, Any]:
     """Run with an explicit executor and hook manager (what sessions and tools call).
 
     ``catalog`` should belong to this run: the memory datasets created for undeclared
     intermediates are registered in it. ``problems`` found by the caller (say, unknown
     names in command-line options) are reported together with the run's own checks.
+    With ``tracking``, the run is recorded in the journal and, when incremental, the nodes
+    whose code, parameters and inputs are unchanged since their last success are skipped.
     """
     typed = [typed_parameters(n) for n in pipeline.graph.nodes]
     _raise_problems([*problems, *find_problems(pipeline, catalog, executor, typed=typed)])
-    declared = {o for o in pipeline.outputs() if o in catalog}
+    run_id = run_id or new_run_id()
+    undeclared = {o for o in pipeline.outputs() if o not in catalog}  # before ensure() adds them
+    recorder = None
+    if tracking is not None:
+        planned = _plan(pipeline, catalog, tracking, undeclared)
+        if tracking.explain_only:
+            return {}
+        recorder = Recorder(
+            tracking,
+            run_id,
+            executor.name,
+            pipeline=pipeline,
+            decisions=planned,
+            datasets=_by_name(pipeline, catalog),
+        )
+        recorder.skipped()
+        pipeline = Pipeline(
+            [n for n, d in zip(pipeline.graph.nodes, planned, strict=True) if d.runs]
+        )
+        typed = [typed_parameters(n) for n in pipeline.graph.nodes]
+    try:
+        outputs = _run_checked(
+            pipeline, catalog, executor, manager, run_id, typed, recorder, undeclared
+        )
+    except BaseException as exc:
+        if recorder is not None:
+            status = "failed" if isinstance(exc, Exception) else "interrupted"
+            recorder.finish(status, f"{type(exc).__name__}: {exc}")
+        raise
+    if recorder is not None:
+        recorder.finish("succeeded")
+    return outputs
+
+
+def _plan(
+    pipeline: Pipeline, catalog: DataCatalog, tracking: Tracking, undeclared: set[str]
+) -> list[Decision]:
+    by_name = _by_name(pipeline, catalog)
+    free = {o for o in undeclared if not by_name[o].persistent}
+    fingerprints = NodeFingerprints(catalog, tracking.own_code)
+    return plan(tracking, pipeline, by_name, fingerprints, free)
+
+
+def _by_name(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, Dataset]:
+    names, datasets = _resolve_datasets(pipeline, catalog)
+    return {name: datasets[slot] for name, slot in names.items()}
+
+
+def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
+    pipeline: Pipeline,
+    catalog: DataCatalog,
+    executor: Executor,
+    manager: pluggy.PluginManager,
+    run_id: str,
+    typed: list[dict[str, type]],
+    recorder: Recorder | None,
+    undeclared: set[str],
+) -> dict[str, Any]:
     names, datasets = _resolve_datasets(pipeline, catalog)
     # Free outputs: undeclared, and kept only in memory (a catch-all may store them instead).
     free_outputs = sorted(
-        o for o in pipeline.outputs() if o not in declared and not datasets[names[o]].persistent
+        o for o in pipeline.outputs() if o in undeclared and not datasets[names[o]].persistent
     )
     run_params = RunParams(
-        run_id=run_id or new_run_id(),
+        run_id=run_id,
         executor=executor.name,
         workers=executor.workers,
         node_count=len(pipeline),
@@ -120,12 +182,14 @@ def run_with(
         names=names,
         datasets=datasets,
         manager=manager,
-        run_id=run_params["run_id"],
+        run_id=run_id,
     )
     hook = manager.hook
+    on_done = recorder.done if recorder is not None else None
     try:
         hook.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
-        outcome = _execute(pipeline.graph, executor, ctx, _tracker(pipeline.graph, names, datasets))
+        tracker = _tracker(pipeline.graph, names, datasets)
+        outcome = _execute(pipeline.graph, executor, ctx, tracker, on_done)
         if outcome.failures:
             raise _failure_error(outcome, pipeline.graph, datasets, names)
         outputs = {name: datasets[names[name]].load() for name in free_outputs}
@@ -139,12 +203,16 @@ def run_with(
 
 
 def _execute(
-    graph: PipelineGraph, executor: Executor, ctx: RunContext, tracker: DataTracker
+    graph: PipelineGraph,
+    executor: Executor,
+    ctx: RunContext,
+    tracker: DataTracker,
+    on_done: Callable[[Done], None] | None,
 ) -> Outcome:
     nodes = graph.nodes
     executor.start()
     try:
-        return schedule(graph, executor, lambda i: NodeJob(i, nodes[i], ctx), tracker)
+        return schedule(graph, executor, lambda i: NodeJob(i, nodes[i], ctx), tracker, on_done)
     finally:
         executor.close()
 

@@ -58,6 +58,7 @@ def schedule(
     executor: Executor,
     make_job: Callable[[int], NodeJob],
     data: DataTracker,
+    on_done: Callable[[Done], None] | None = None,
 ) -> Outcome:
     """Run every node of ``graph`` on ``executor``, respecting dependencies.
 
@@ -66,6 +67,8 @@ def schedule(
         executor: Where jobs run (already started).
         make_job: Builds the job of node ``i``.
         data: Which datasets each node consumes, and what to release when.
+        on_done: Called in this thread with each job that ran, failed or not, as soon as
+            the executor reports it (before its inputs are released).
     """
     waiting = [len(p) for p in graph.parents]
     ready = [i for i, w in enumerate(waiting) if w == 0]  # ascending: already a heap
@@ -84,6 +87,8 @@ def schedule(
             index = done.job.index
             if not done.started:
                 continue
+            if on_done is not None:
+                on_done(done)
             if done.error is not None:
                 outcome.failures.append(done)
                 continue

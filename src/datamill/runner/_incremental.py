@@ -1,0 +1,268 @@
+"""Incremental runs: decide, before anything runs, which nodes run and why.
+
+A node is skipped when everything that determines its outputs is what it was at its last
+successful execution, and those outputs are still there, unchanged:
+
+- its code fingerprint (its function and the project code it uses) is the same;
+- every parameter it takes has the same value (by fingerprint);
+- every input has the same fingerprint. A persisted input counts by the dataset's own
+  fingerprint; an input kept in memory counts by the fingerprint of what produced it (the
+  producer's code, parameters and inputs), since memory data does not outlive a run;
+- every persisted output exists and has the fingerprint it had when that execution saved it.
+
+Decisions are made in topological order, so an input recomputed by a node that runs makes
+its consumers run ("input 'x' is recomputed by node 'p'"). Then, in reverse order, a skipped
+node whose in-memory output a running node needs is made to run as well: memory data is
+recomputed, never guessed. A node that yields chunks, or whose output is a free output of
+the run (kept only in memory and returned), always runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from datamill.io import AbstractDataset
+from datamill.pipeline import Node, Pipeline, is_parameter
+
+__all__ = [
+    "CodeIdentity",
+    "Decision",
+    "Fingerprints",
+    "History",
+    "PastExecution",
+    "memory_fingerprint",
+    "plan_run",
+]
+
+Dataset = AbstractDataset[Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeIdentity:
+    """A node function's code fingerprint and its parts (for saying what changed)."""
+
+    digest: str
+    components: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PastExecution:
+    """What the history remembers of a node's last successful execution."""
+
+    code: str
+    code_components: Mapping[str, str]
+    params: Mapping[str, str | None]
+    inputs: Mapping[str, str | None]
+    outputs: Mapping[str, str | None]
+
+
+class History(Protocol):
+    """Where past executions are looked up (the run journal)."""
+
+    def last_success(self, node_name: str) -> PastExecution | None:
+        """The node's most recent successful execution, or None."""
+        ...
+
+
+@dataclass(slots=True)
+class Decision:
+    """Whether a node runs, why, and the fingerprints the decision was based on.
+
+    Attributes:
+        runs: The node runs in this run.
+        reason: In words: ``"unchanged"``, ``"input 'companies' changed"``, ...
+        code: The code fingerprint.
+        params: The fingerprint of each parameter input.
+        inputs: The fingerprint of each other input as known before the run (None when it
+            is recomputed in this run or cannot be fingerprinted).
+    """
+
+    runs: bool
+    reason: str
+    code: CodeIdentity
+    params: dict[str, str | None]
+    inputs: dict[str, str | None]
+
+
+def plan_run(
+    pipeline: Pipeline,
+    datasets: Mapping[str, Dataset],
+    history: History,
+    fingerprints: Fingerprints,
+    *,
+    force: bool | Collection[str] = False,
+    free_outputs: Collection[str] = (),
+) -> list[Decision]:
+    """One decision per node of ``pipeline`` (in ``pipeline.graph.nodes`` order).
+
+    Args:
+        pipeline: What is about to run.
+        datasets: The dataset of every input and output, by name.
+        history: Past executions.
+        fingerprints: How code and parameters are fingerprinted.
+        force: Run every node (True) or the named ones, whatever changed.
+        free_outputs: Outputs returned by the run rather than stored.
+    """
+    graph = pipeline.graph
+    nodes = graph.nodes
+    forced = {n.name for n in nodes} if force is True else set(force or ())
+    planner = _Planner(pipeline, datasets, fingerprints, set(free_outputs))
+    for n in nodes:
+        past = None if n.name in forced else history.last_success(n.name)
+        planner.decide(n, past, forced=n.name in forced)
+    planner.recompute_memory_inputs()
+    return planner.decisions
+
+
+class Fingerprints(Protocol):
+    """Code and parameter fingerprints, and words for code changes."""
+
+    def code(self, node: Node) -> CodeIdentity:
+        """The code fingerprint of ``node``'s function."""
+        ...
+
+    def params(self, node: Node) -> dict[str, str | None]:
+        """The fingerprint of each parameter input of ``node`` (None: cannot tell)."""
+        ...
+
+    def describe(self, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
+        """Words for what differs between two code component maps."""
+        ...
+
+
+def memory_fingerprint(
+    code: str, params: Mapping[str, str | None], inputs: Mapping[str, str | None], output: str
+) -> str | None:
+    """The fingerprint of in-memory data: that of what produced it (None if unknown)."""
+    if any(v is None for v in inputs.values()) or any(v is None for v in params.values()):
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (
+        code,
+        *sorted(f"{k}={v}" for k, v in params.items()),
+        *sorted(f"{k}={v}" for k, v in inputs.items()),
+        output,
+    ):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return f"node:{digest.hexdigest()}"
+
+
+class _Planner:
+    """Decisions made node by node, in topological order."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        datasets: Mapping[str, Dataset],
+        fingerprints: Fingerprints,
+        free_outputs: set[str],
+    ) -> None:
+        self.graph = pipeline.graph
+        self.datasets = datasets
+        self.fingerprints = fingerprints
+        self.free_outputs = free_outputs
+        self.decisions: list[Decision] = []
+        self.produced: dict[str, str | None] = {}  # output -> its fingerprint before the run
+
+    def decide(self, n: Node, past: PastExecution | None, *, forced: bool) -> None:
+        code = self.fingerprints.code(n)
+        params = self.fingerprints.params(n)
+        inputs = {
+            name: self._input(name) for name in dict.fromkeys(n.inputs) if not is_parameter(name)
+        }
+        decision = Decision(True, "forced", code, params, inputs)
+        if not forced:
+            decision.reason = self._reason(n, decision, past)
+            decision.runs = decision.reason != "unchanged"
+        self.decisions.append(decision)
+        for name in n.outputs:
+            self.produced[name] = self._output(name, decision)
+
+    def recompute_memory_inputs(self) -> None:
+        """Make a skipped node run when a running node needs its in-memory output."""
+        nodes, producer = self.graph.nodes, self.graph.producer
+        for index in range(len(nodes) - 1, -1, -1):
+            if not self.decisions[index].runs:
+                continue
+            for name in nodes[index].inputs:
+                source = producer.get(name)
+                if source is None or self.decisions[source].runs:
+                    continue
+                if not self.datasets[name].persistent:
+                    self.decisions[source].runs = True
+                    self.decisions[
+                        source
+                    ].reason = (
+                        f"its in-memory output {name!r} is needed by node {nodes[index].name!r}"
+                    )
+
+    def _input(self, name: str) -> str | None:
+        if name in self.graph.producer:
+            return self.produced.get(name)
+        return self.datasets[name].fingerprint()
+
+    def _output(self, name: str, decision: Decision) -> str | None:
+        if decision.runs:
+            return None  # recomputed: unknown until saved
+        dataset = self.datasets[name]
+        if dataset.persistent:
+            return dataset.fingerprint()
+        return memory_fingerprint(decision.code.digest, decision.params, decision.inputs, name)
+
+    def _reason(self, n: Node, decision: Decision, past: PastExecution | None) -> str:
+        if n.is_generator:
+            return "it yields chunks (always runs)"
+        if past is None:
+            return "no successful run recorded"
+        if decision.code.digest != past.code:
+            changes = self.fingerprints.describe(past.code_components, decision.code.components)
+            return "code changed: " + ("; ".join(changes) if changes else f"{n.func_name}()")
+        return (
+            self._params_reason(decision.params, past)
+            or self._inputs_reason(decision.inputs, past)
+            or self._outputs_reason(n, past)
+            or "unchanged"
+        )
+
+    @staticmethod
+    def _params_reason(params: Mapping[str, str | None], past: PastExecution) -> str | None:
+        for name, fingerprint in params.items():
+            if fingerprint is None:
+                return f"parameter {_param(name)} cannot be fingerprinted"
+            if past.params.get(name) != fingerprint:
+                return f"parameter {_param(name)} changed"
+        return None
+
+    def _inputs_reason(self, inputs: Mapping[str, str | None], past: PastExecution) -> str | None:
+        producer = self.graph.producer
+        for name, fingerprint in inputs.items():
+            if fingerprint is None:
+                source = producer.get(name)
+                if source is not None and self.decisions[source].runs:
+                    return f"input {name!r} is recomputed by node {self.graph.nodes[source].name!r}"
+                return f"input {name!r} cannot be fingerprinted"
+            if past.inputs.get(name) != fingerprint:
+                return f"input {name!r} changed"
+        return None
+
+    def _outputs_reason(self, n: Node, past: PastExecution) -> str | None:
+        for name in n.outputs:
+            dataset = self.datasets[name]
+            if not dataset.persistent:
+                if name in self.free_outputs:
+                    return f"output {name!r} is kept in memory only"
+                continue
+            current = dataset.fingerprint()
+            if current is None:
+                return f"output {name!r} missing"
+            if past.outputs.get(name) != current:
+                return f"output {name!r} changed since it was saved"
+        return None
+
+
+def _param(name: str) -> str:
+    return name.removeprefix("params:")
