@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -185,11 +185,10 @@ def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
         run_id=run_id,
     )
     hook = manager.hook
-    on_done = recorder.done if recorder is not None else None
     try:
         hook.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
         tracker = _tracker(pipeline.graph, names, datasets)
-        outcome = _execute(pipeline.graph, executor, ctx, tracker, on_done)
+        outcome = _execute(pipeline.graph, executor, ctx, tracker, recorder)
         if outcome.failures:
             raise _failure_error(outcome, pipeline.graph, datasets, names)
         outputs = {name: datasets[names[name]].load() for name in free_outputs}
@@ -207,12 +206,19 @@ def _execute(
     executor: Executor,
     ctx: RunContext,
     tracker: DataTracker,
-    on_done: Callable[[Done], None] | None,
+    recorder: Recorder | None,
 ) -> Outcome:
     nodes = graph.nodes
     executor.start()
     try:
-        return schedule(graph, executor, lambda i: NodeJob(i, nodes[i], ctx), tracker, on_done)
+        return schedule(
+            graph,
+            executor,
+            lambda i: NodeJob(i, nodes[i], ctx),
+            tracker,
+            on_done=None if recorder is None else recorder.done,
+            before_submit=None if recorder is None else recorder.commit,
+        )
     finally:
         executor.close()
 

@@ -58,7 +58,9 @@ def schedule(
     executor: Executor,
     make_job: Callable[[int], NodeJob],
     data: DataTracker,
+    *,
     on_done: Callable[[Done], None] | None = None,
+    before_submit: Callable[[], None] | None = None,
 ) -> Outcome:
     """Run every node of ``graph`` on ``executor``, respecting dependencies.
 
@@ -69,6 +71,9 @@ def schedule(
         data: Which datasets each node consumes, and what to release when.
         on_done: Called in this thread with each job that ran, failed or not, as soon as
             the executor reports it (before its inputs are released).
+        before_submit: Called before new jobs are submitted after jobs finished (the
+            journal commits there, so every node that finished before a node starts is
+            recorded before it starts).
     """
     waiting = [len(p) for p in graph.parents]
     ready = [i for i, w in enumerate(waiting) if w == 0]  # ascending: already a heap
@@ -78,6 +83,8 @@ def schedule(
     running = 0
     capacity = executor.capacity
     while running or (ready and not outcome.failures):
+        if before_submit is not None:
+            before_submit()
         while ready and not outcome.failures and running < capacity:
             index = heapq.heappop(ready)
             running += 1

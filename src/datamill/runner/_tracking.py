@@ -5,19 +5,16 @@ the journal, how code is fingerprinted, what to record about the run, and whethe
 unchanged nodes. Before the run, `plan` decides which nodes run (see `_incremental`); during
 it, `Recorder` writes one record per node as the scheduler reports it.
 
-Records are committed in batches sized so that the journal costs a small share of the run:
-after a node finishes, pending records are committed once the time since the last commit
-reaches twenty times what the last commit took. Nodes that take more than that (a few
-milliseconds) are therefore committed one by one, before the next node starts; a crash
-loses at most the records of the fast nodes that finished in the last few milliseconds,
-which then simply run again.
+Records are committed by the scheduler before it starts new nodes, in one transaction for
+the nodes that finished meanwhile: every node that finished before a node started is in the
+journal before that node starts, so a crash (even SIGKILL) never makes a finished node run
+again on ``--resume``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
-import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,7 +40,6 @@ __all__ = ["NodeFingerprints", "Recorder", "RunInfo", "Tracking", "plan"]
 
 Dataset = AbstractDataset[Any, Any]
 
-_BATCH_FACTOR: Final = 20
 _RSS_UNIT: Final = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB
 
 
@@ -183,8 +179,6 @@ class Recorder:
         self.memory: dict[str, str | None] = {}  # in-memory dataset -> its fingerprint
         self.recorded: set[str] = set()
         self._pending: list[NodeRecord] = []
-        self._last_commit = time.perf_counter()
-        self._commit_cost = 0.0
         info = tracking.info
         self.journal.start_run(
             RunStart(
@@ -230,8 +224,6 @@ class Recorder:
             self._add(_with(record, error=error))
         else:
             self._add(self._ran(n, decision, started, ended, duration))
-        if time.perf_counter() - self._last_commit >= _BATCH_FACTOR * self._commit_cost:
-            self.commit()
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Record the nodes that never ran, then the run's end."""
@@ -245,11 +237,8 @@ class Recorder:
         """Write the pending records in one transaction."""
         if not self._pending:
             return
-        start = time.perf_counter()
         self.journal.record_nodes(self.run_id, self._pending)
         self._pending = []
-        self._last_commit = time.perf_counter()
-        self._commit_cost = self._last_commit - start
 
     # -- building records -----------------------------------------------------------------
 

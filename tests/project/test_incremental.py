@@ -1,0 +1,207 @@
+"""Incremental runs of a real project: what reruns after each kind of change, and why."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from datamill.journal import Journal
+from datamill.project import Session
+from tests.project.conftest import PACKAGE, Project, build_project
+
+HELPERS = """\
+def scale(values, factor):
+    return [v * factor for v in values]
+
+
+def shift(values, offset):
+    return [v + offset for v in values]
+"""
+
+PIPELINE = f"""\
+from datamill import Pipeline, node
+from {PACKAGE} import helpers
+from {PACKAGE}.helpers import shift
+
+LOG = "{{log}}"
+
+
+def _ran(name):
+    with open(LOG, "a", encoding="utf-8") as log:
+        log.write(name + "\\n")
+
+
+def scaled(raw, factor):
+    _ran("scaled")
+    return helpers.scale(raw, factor)
+
+
+def shifted(raw, offset):
+    _ran("shifted")
+    return shift(raw, offset)
+
+
+def summed(a, b):
+    _ran("summed")
+    return [x + y for x, y in zip(a, b)]
+
+
+def counted(raw):
+    _ran("counted")
+    return len(raw)
+
+
+def kept(raw):
+    _ran("kept")
+    return raw
+
+
+def used(memory):
+    _ran("used")
+    return sum(memory)
+
+
+def create_pipeline(**kwargs):
+    return Pipeline(
+        [
+            node(scaled, ["raw", "params:factor"], "a", name="scaled"),
+            node(shifted, ["raw", "params:offset"], "b", name="shifted"),
+            node(summed, ["a", "b"], "c", name="summed"),
+            node(counted, "raw", "d", name="counted"),
+            node(kept, "raw", "memory", name="kept"),
+            node(used, "memory", "e", name="used"),
+        ]
+    )
+"""
+
+CATALOG = "".join(
+    f"{name}:\n  type: json.JSONDataset\n  filepath: data/02_intermediate/{name}.json\n"
+    for name in "abcde"
+) + ("raw:\n  type: json.JSONDataset\n  filepath: data/01_raw/raw.json\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A project whose ``steps`` pipeline logs each node that runs to ``ran.log``."""
+    project = build_project(tmp_path / "inc")
+    project.write("conf/base/catalog.yml", CATALOG)
+    project.write("conf/base/parameters.yml", "factor: 2\noffset: 1\n")
+    project.write_package("helpers.py", HELPERS)
+    log = (tmp_path / "ran.log").as_posix()
+    project.write_package("pipelines/steps/__init__.py", PIPELINE.replace("{log}", log))
+    return project
+
+
+def run(project: Project, **options: object) -> list[str]:
+    """Run the ``steps`` pipeline in a fresh session; return the nodes that ran."""
+    _forget_project_modules()
+    log = project.root.parent / "ran.log"
+    log.unlink(missing_ok=True)
+    with Session.create(project.root) as session:
+        session.run("steps", **options)  # type: ignore[arg-type]
+        reasons = {name: d.reason for name, d in session.last_plan.items() if d.runs}
+    ran = log.read_text(encoding="utf-8").split() if log.exists() else []
+    assert sorted(ran) == sorted(reasons), (ran, reasons)
+    return sorted(ran)
+
+
+def reasons(project: Project, **options: object) -> dict[str, str]:
+    """Why each node of ``steps`` would run or not (nothing runs)."""
+    _forget_project_modules()
+    with Session.create(project.root) as session:
+        session.run("steps", explain=True, **options)  # type: ignore[arg-type]
+        return {name: d.reason for name, d in session.last_plan.items()}
+
+
+def _forget_project_modules() -> None:
+    for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def test_a_second_run_skips_every_unchanged_node(project: Project) -> None:
+    assert run(project) == ["counted", "kept", "scaled", "shifted", "summed", "used"]
+    assert reasons(project) == dict.fromkeys(
+        ["scaled", "shifted", "summed", "counted", "kept", "used"], "unchanged"
+    )
+    assert run(project) == []
+    assert project.read_json("data/02_intermediate/c.json") == [103, 106, 109]  # local: offset 100
+
+
+def test_editing_a_helper_reruns_exactly_its_users_and_what_depends_on_them(
+    project: Project,
+) -> None:
+    run(project)
+    project.write_package("helpers.py", HELPERS.replace("v * factor", "factor * v + 0"))
+    why = reasons(project)
+    assert why["scaled"] == "code changed: helper scale() in millproj/helpers.py changed"
+    assert why["summed"] == "input 'a' is recomputed by node 'scaled'"
+    assert run(project) == ["scaled", "summed"]
+    project.write_package("helpers.py", HELPERS.replace("v + offset", "offset + v"))
+    assert run(project) == ["scaled", "shifted", "summed"]  # scale() changed back, too
+
+
+def test_a_parameter_reruns_its_consumers_and_their_downstream(project: Project) -> None:
+    run(project)
+    project.write("conf/base/parameters.yml", "factor: 3\noffset: 1\n")
+    assert reasons(project)["scaled"] == "parameter factor changed"
+    assert run(project) == ["scaled", "summed"]
+
+
+def test_input_files_count_by_content_not_by_time(project: Project) -> None:
+    run(project)
+    raw = project.root / "data/01_raw/raw.json"
+    stat = raw.stat()
+    raw.write_text(raw.read_text(encoding="utf-8"), encoding="utf-8")
+    os.utime(raw, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert run(project) == []
+    raw.write_text("[1, 2, 30]\n", encoding="utf-8")
+    assert reasons(project)["counted"] == "input 'raw' changed"
+    assert run(project) == ["counted", "kept", "scaled", "shifted", "summed", "used"]
+
+
+def test_a_missing_or_edited_output_reruns_its_producer(project: Project) -> None:
+    run(project)
+    (project.root / "data/02_intermediate/d.json").unlink()
+    (project.root / "data/02_intermediate/a.json").write_text("[0]", encoding="utf-8")
+    why = reasons(project)
+    assert why["counted"] == "output 'd' missing"
+    assert why["scaled"] == "output 'a' changed since it was saved"
+    assert run(project) == ["counted", "scaled", "summed"]
+
+
+def test_in_memory_data_is_recomputed_for_a_node_that_runs(project: Project) -> None:
+    run(project)
+    why = reasons(project, force=["used"])
+    assert why["used"] == "forced"
+    assert why["kept"] == "its in-memory output 'memory' is needed by node 'used'"
+    assert run(project, force=["used"]) == ["kept", "used"]
+
+
+def test_force_and_no_incremental_run_everything(project: Project) -> None:
+    run(project)
+    assert len(run(project, force=True)) == 6
+    assert len(run(project, incremental=False)) == 6
+
+
+def test_every_run_and_node_is_in_the_journal(project: Project) -> None:
+    run(project)
+    run(project)
+    with Journal(project.root / ".datamill/journal.db") as journal:
+        second, first = journal.runs(limit=2)
+        assert (first.status, first.nodes_ran, first.nodes_skipped) == ("succeeded", 6, 0)
+        assert (second.status, second.nodes_ran, second.nodes_skipped) == ("succeeded", 0, 6)
+        detail = journal.run(first.run_id)
+        assert detail.pipeline == "steps"
+        assert detail.options["pipeline"] == "steps"
+        [summed] = [n for n in journal.nodes(first.run_id) if n.node_name == "summed"]
+        assert [d.name for d in summed.loads] == ["a", "b"]
+        assert [d.name for d in summed.saves] == ["c"]
+        assert summed.saves[0].fingerprint is not None
+        assert summed.duration is not None
+        assert json.loads(json.dumps(dict(summed.input_fingerprints))).keys() == {"a", "b"}
