@@ -51,6 +51,7 @@ test: lint services
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/bench_check.py
+	$(PY) benchmarks/bench_incremental.py
 
 clean:
 	rm -rf $(VENV) .bench-venvs .services .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,144 @@
+"""Incremental runs: a second run of an unchanged 1,000-node project, and the journal's cost.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_incremental.py [--nodes 1000] [--chain 10000]
+
+1. Writes the 1,000-node project of ``bench_check.py`` (chained nodes in 20 modules, every
+   dataset a JSON file), runs ``datamill run`` once (every node runs), then times a second
+   ``datamill run`` (no node runs): the whole command's wall time, and ``Session.run()``
+   in-process (start-up and project import excluded). Target: below 1 s on top of start-up.
+2. Times a chain of 10,000 trivial in-memory nodes run by ``run_with`` with and without
+   journal recording (``Tracking(..., incremental=False)``: fingerprints, records, commits),
+   and prints the overhead. Target: below 10% of the run time.
+
+Prints one JSON line per measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_check import write_project
+from datamill import DataCatalog, MemoryDataset, Pipeline, node
+from datamill.hooks import create_hook_manager
+from datamill.journal import Journal
+from datamill.runner import RunInfo, Tracking, create_executor, run_with
+
+
+def second_run(nodes: int, repeats: int) -> list[dict[str, object]]:
+    """Wall and in-process times of ``datamill run`` when nothing changed."""
+    from datamill.project import Session
+
+    results: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        write_project(root, nodes)
+        (root / "data").mkdir()
+        (root / "data" / "d0.json").write_text("[1, 2, 3]", encoding="utf-8")
+        datamill = str(Path(sys.executable).parent / "datamill")
+        command = [datamill, "run", "--pipeline", "chain", "--no-progress"]
+        start = time.perf_counter()
+        subprocess.run(command, cwd=root, check=True, capture_output=True)
+        results.append(_line("first_run_command", nodes, [time.perf_counter() - start]))
+        walls = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            done = subprocess.run(command, cwd=root, check=True, capture_output=True, text=True)
+            walls.append(time.perf_counter() - start)
+            assert "Ran 0 node(s)" in done.stdout, done.stdout[-500:]
+        results.append(_line("second_run_command", nodes, walls))
+        startup = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([datamill, "--version"], check=True, capture_output=True)
+            startup.append(time.perf_counter() - start)
+        results.append(_line("datamill_startup", 0, startup))
+        sys.path.insert(0, str(root / "src"))
+        inside = []
+        with Session.create(root) as session:
+            session.pipelines["chain"]
+            for _ in range(repeats):
+                start = time.perf_counter()
+                session.run("chain")
+                inside.append(time.perf_counter() - start)
+                assert not any(d.runs for d in session.last_plan.values())
+        results.append(_line("second_run_session", nodes, inside))
+    return results
+
+
+def identity(x: int) -> int:
+    return x
+
+
+def journal_overhead(chain: int, repeats: int) -> list[dict[str, object]]:
+    """A chain of trivial memory nodes, run plain and recorded."""
+    pipe = Pipeline([node(identity, f"d{i}", f"d{i + 1}", name=f"n{i}") for i in range(chain)])
+    plain: list[float] = []
+    recorded: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        journal = Journal(Path(folder) / "journal.db")
+        for _ in range(repeats):
+            for tracked, times in ((False, plain), (True, recorded)):
+                catalog = DataCatalog({"d0": MemoryDataset(1)})
+                tracking = (
+                    Tracking(journal, RunInfo("chain"), incremental=False) if tracked else None
+                )
+                start = time.perf_counter()
+                run_with(
+                    pipe,
+                    catalog,
+                    create_executor("sequential", None),
+                    create_hook_manager([]),
+                    tracking=tracking,
+                )
+                times.append(time.perf_counter() - start)
+        journal.close()
+    overhead = statistics.median(recorded) / statistics.median(plain) - 1
+    return [
+        _line("chain_plain", chain, plain),
+        _line("chain_recorded", chain, recorded),
+        {
+            "case": "journal_overhead",
+            "nodes": chain,
+            "ratio": round(overhead, 3),
+            "us_per_node": round(
+                (statistics.median(recorded) - statistics.median(plain)) / chain * 1e6, 1
+            ),
+        },
+    ]
+
+
+def _line(case: str, nodes: int, times: list[float]) -> dict[str, object]:
+    return {
+        "case": case,
+        "nodes": nodes,
+        "median_s": round(statistics.median(times), 4),
+        "min_s": round(min(times), 4),
+    }
+
+
+def main() -> int:
+    """Run both measurements and print JSON lines."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--chain", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    for line in [
+        *second_run(args.nodes, args.repeats),
+        *journal_overhead(args.chain, args.repeats),
+    ]:
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
