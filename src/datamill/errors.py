@@ -121,9 +121,18 @@ class JournalError(DatamillError):
     Attributes:
         path: The journal's database file.
         run_id: The run concerned, when there is one.
+        dataset_name: The dataset concerned (looking up its lineage), when there is one.
     """
 
-    def __init__(self, message: str, *, path: str | None = None, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        run_id: str | None = None,
+        dataset_name: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.run_id = run_id
+        self.dataset_name = dataset_name

@@ -40,6 +40,8 @@ def test_a_run_start_reads_back_field_for_field(journal: Journal) -> None:
         assert getattr(detail, name) == getattr(record, name), name
     assert detail.started.tzinfo == UTC
     assert (detail.status, detail.ended, detail.error, detail.nodes) == ("running", None, None, ())
+    [summary] = journal.runs()
+    assert (summary.git_commit, summary.git_dirty) == ("9f2c1e4b7a0d", True)
 
 
 def test_every_field_of_a_node_record_reads_back(journal: Journal) -> None:

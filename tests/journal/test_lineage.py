@@ -156,3 +156,13 @@ def test_inputs_without_a_load_record_come_from_the_input_fingerprints(journal: 
         DatasetRecord("metrics", "load", "v7", "fp-m"),
         DatasetRecord("params:layout", "load", None, "fp-p"),
     )
+
+
+def test_datasets_lists_every_name_loaded_or_saved_once(journal: Journal) -> None:
+    assert journal.datasets() == []
+    record_chain(journal)
+    journal.record_node(
+        "r2", NodeRecord("report", "failed", datasets=(DatasetRecord("metrics", "load"),))
+    )
+
+    assert journal.datasets() == ["clean", "metrics", "model", "raw"]

@@ -49,7 +49,15 @@ BUILTIN_COMMANDS = {
         "datamill.cli._pipeline:pipeline",
         "Inspect and create the pipelines of the project in the current folder.",
     ),
+    "lineage": (
+        "datamill.cli._runs:lineage",
+        "Show which run and node produced a dataset, and from which inputs.",
+    ),
     "run": ("datamill.cli._run:run", "Run a pipeline of the project in the current folder."),
+    "runs": (
+        "datamill.cli._runs:runs",
+        "Inspect the runs recorded in the journal of the project in the current folder.",
+    ),
 }
 
 

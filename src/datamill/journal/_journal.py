@@ -410,6 +410,19 @@ class Journal:
                 connection, dataset, version=version, fingerprint=fingerprint, limit=limit
             )
 
+    def datasets(self) -> list[str]:
+        """The name of every dataset a recorded node loaded or saved, sorted.
+
+        Lineage can only be told for these; a name missing from the list was never read
+        or written by a recorded run (use it to suggest the closest name).
+
+        Example:
+            >>> journal.datasets()  # doctest: +SKIP
+            ['clean_companies', 'companies', 'features']
+        """
+        with self._read() as connection:
+            return queries.dataset_names(connection)
+
     def diff(self, run_a: str, run_b: str) -> RunDiff:
         """What differs between two runs (ids, unique prefixes or ``"latest"``).
 

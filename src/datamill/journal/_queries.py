@@ -30,6 +30,7 @@ from datamill.journal._records import (
 
 __all__ = [
     "committed_partitions",
+    "dataset_names",
     "iter_runs",
     "last_success",
     "producers",
@@ -145,8 +146,6 @@ def run_detail(
         **{f.name: getattr(summary, f.name) for f in fields(RunSummary)},
         command=tuple(loads(row["command"])),
         options=loads(row["options"]),
-        git_commit=row["git_commit"],
-        git_dirty=None if row["git_dirty"] is None else bool(row["git_dirty"]),
         parameters=loads(row["parameters"]),
         executor=row["executor"],
         pid=row["pid"],
@@ -177,6 +176,8 @@ def _summary(row: sqlite3.Row, status: RunStatus, counts: dict[str, int]) -> Run
         ended=optional_datetime(row["ended"]),
         env=row["env"],
         error=row["error"],
+        git_commit=row["git_commit"],
+        git_dirty=None if row["git_dirty"] is None else bool(row["git_dirty"]),
         nodes_ran=counts.get("ran", 0),
         nodes_skipped=counts.get("skipped", 0),
         nodes_failed=counts.get("failed", 0),
@@ -304,6 +305,12 @@ def committed_partitions(
         )
         for row in rows
     }
+
+
+def dataset_names(connection: sqlite3.Connection) -> list[str]:
+    """Every dataset name any recorded node loaded or saved, sorted."""
+    rows = connection.execute("SELECT DISTINCT dataset FROM datasets ORDER BY dataset")
+    return [str(row[0]) for row in rows]
 
 
 def producers(

@@ -241,6 +241,8 @@ class RunSummary:
         ended: When it finished, if it did.
         env: The configuration environment.
         error: The error message, for a failed run.
+        git_commit: The git commit, when the project is a git repository.
+        git_dirty: Whether the working tree had uncommitted changes.
         nodes_ran: How many node records say ``"ran"``.
         nodes_skipped: ... ``"skipped"``.
         nodes_failed: ... ``"failed"``.
@@ -254,6 +256,8 @@ class RunSummary:
     ended: datetime | None
     env: str | None
     error: str | None
+    git_commit: str | None
+    git_dirty: bool | None
     nodes_ran: int
     nodes_skipped: int
     nodes_failed: int
@@ -274,8 +278,6 @@ class RunDetail(RunSummary):
     Attributes:
         command: The command line.
         options: The run options, as stored (JSON values).
-        git_commit: The git commit, when the project is a git repository.
-        git_dirty: Whether the working tree had uncommitted changes.
         parameters: The resolved parameters, as stored (JSON values).
         executor: The executor's name.
         pid: The process that ran it.
@@ -286,8 +288,6 @@ class RunDetail(RunSummary):
 
     command: tuple[str, ...]
     options: Mapping[str, Any]
-    git_commit: str | None
-    git_dirty: bool | None
     parameters: Mapping[str, Any]
     executor: str | None
     pid: int
