@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 # The `pipeline` function shares its name with the `datamill.pipeline` package: import it
 # here, after the package, so that the name means the function (the layer is light).
-from datamill.pipeline import Node, Pipeline, node, pipeline
+from datamill.pipeline import Node, Pipeline, Retry, node, pipeline
 
 if TYPE_CHECKING:
     from datamill.errors import DatamillError
@@ -50,6 +50,7 @@ __all__ = [
     "MemoryDataset",
     "Node",
     "Pipeline",
+    "Retry",
     "Session",
     "__version__",
     "hook_impl",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 from datamill.errors import PipelineError
-from datamill.pipeline import Node, Pipeline, node, pipeline
+from datamill.pipeline import Node, Pipeline, Retry, node, pipeline
 from tests.resources import funcs
 
 
@@ -70,6 +70,23 @@ def test_namespace_prefixes_every_dataset() -> None:
 
     assert p.all_outputs() == {"ns.scaled", "ns.model", "ns.report"}
     assert p.inputs() == {"ns.raw", "params:ns.model.alpha", "params:ns.model_b", "parameters"}
+
+
+def test_namespaced_copies_keep_each_node_s_retry_policy() -> None:
+    retry = Retry(2, delay=0.5, on=ConnectionError)
+    original = Pipeline(
+        [
+            node(funcs.add, ["a", "b"], "c", name="fetch", retry=retry),
+            node(funcs.identity, "c", "d", name="keep", retry=0),
+            node(funcs.identity, "d", "e", name="default"),
+        ]
+    )
+
+    p = pipeline(pipeline(original, namespace="inner"), namespace="outer", inputs="inner.a")
+
+    assert p.get_node("outer.inner.fetch").retry == retry
+    assert p.get_node("outer.inner.keep").retry == Retry(0)
+    assert p.get_node("outer.inner.default").retry is None
 
 
 def test_namespace_prefixes_parameter_keys_after_the_params_prefix() -> None:

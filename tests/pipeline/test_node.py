@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 
 from datamill.errors import DatamillError, PipelineError
-from datamill.pipeline import PARAMETERS, PARAMS_PREFIX, Node, Pipeline, is_parameter, node
+from datamill.pipeline import (
+    PARAMETERS,
+    PARAMS_PREFIX,
+    Node,
+    Pipeline,
+    Retry,
+    is_parameter,
+    node,
+)
 from tests.resources import funcs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -532,6 +540,51 @@ def test_callable_object_with_a_generator_call_is_a_generator() -> None:
     assert node(funcs.ChunkReader(), "source", "chunks").is_generator
 
 
+# -- retry ---------------------------------------------------------------------------------
+
+
+def test_a_node_follows_the_run_s_retry_policy_by_default() -> None:
+    assert node(funcs.identity, "x", "y").retry is None
+
+
+def test_a_number_of_retries_is_a_default_policy() -> None:
+    assert node(funcs.identity, "x", "y", retry=3).retry == Retry(3, delay=1.0, backoff=2.0)
+
+
+def test_retry_zero_is_an_explicit_no_retry() -> None:
+    retry = node(funcs.identity, "x", "y", retry=0).retry
+
+    assert retry == Retry(0)
+    assert retry is not None
+    assert retry.attempts == 1
+
+
+def test_a_retry_policy_is_kept_as_given() -> None:
+    policy = Retry(2, delay=0.5, on=ConnectionError)
+
+    assert node(funcs.identity, "x", "y", retry=policy).retry is policy
+
+
+def test_nodes_with_equal_retry_policies_are_equal() -> None:
+    a = node(funcs.identity, "x", "y", retry=Retry(2, on=OSError))
+    b = node(funcs.identity, "x", "y", retry=Retry(2, on=(OSError,)))
+
+    assert a == b
+    assert hash(a) == hash(b)
+
+
+def test_negative_retries_are_rejected_naming_the_node() -> None:
+    with pytest.raises(ValueError, match=r"^retry of node 'ns\.copy' must be 0 or more") as info:
+        node(funcs.identity, "x", "y", name="copy", namespace="ns", retry=-1)
+    assert "got -1" in str(info.value)
+
+
+@pytest.mark.parametrize("retry", ["3", 2.5, True, [2]])
+def test_retry_of_the_wrong_type_is_rejected_naming_the_node(retry: Any) -> None:
+    with pytest.raises(TypeError, match=r"^retry of node 'copy' must be a number of retries or a"):
+        node(funcs.identity, "x", "y", name="copy", retry=retry)
+
+
 # -- immutability --------------------------------------------------------------------------
 
 
@@ -604,6 +657,8 @@ def test_nodes_built_the_same_way_are_equal_and_hash_alike() -> None:
         pytest.param(node(funcs.add, ["a", "b"], "c", name="m"), id="name"),
         pytest.param(node(funcs.add, ["a", "b"], "c", name="n", tags="t"), id="tags"),
         pytest.param(node(funcs.add, {"x": "a", "y": "b"}, "c", name="n"), id="keyword binding"),
+        pytest.param(node(funcs.add, ["a", "b"], "c", name="n", retry=2), id="retry"),
+        pytest.param(node(funcs.add, ["a", "b"], "c", name="n", retry=0), id="no retry"),
     ],
 )
 def test_nodes_differing_in_any_field_are_unequal(other: Node) -> None:
@@ -729,6 +784,14 @@ def test_with_changes_rejects_an_invalid_tag() -> None:
         node(funcs.identity, "x", "y").with_changes(tags=["bad tag"])
 
 
+def test_with_changes_keeps_the_retry_policy() -> None:
+    n = node(funcs.add, ["a", "b"], "c", name="sum", retry=Retry(2, delay=0.5))
+
+    changed = n.with_changes(rename=str.upper, namespace="outer", tags="t")
+
+    assert changed.retry == Retry(2, delay=0.5)
+
+
 # -- bind ----------------------------------------------------------------------------------
 
 
@@ -776,6 +839,16 @@ def test_node_survives_pickling_in_the_same_process() -> None:
     assert copy.is_generator == n.is_generator
 
 
+def test_node_keeps_its_retry_policy_through_pickling() -> None:
+    n = node(funcs.identity, "x", "y", retry=Retry(2, delay=0.5, on=(ConnectionError,)))
+
+    copy = pickle.loads(pickle.dumps(n))
+
+    assert copy == n
+    assert hash(copy) == hash(n)
+    assert copy.retry == Retry(2, delay=0.5, on=ConnectionError)
+
+
 def test_node_pickled_in_another_process_equals_the_same_node_built_here() -> None:
     # A process executor ships nodes to workers; a node must stay equal to itself across
     # processes, whose string hashes differ (hash randomisation).
@@ -783,7 +856,9 @@ def test_node_pickled_in_another_process_equals_the_same_node_built_here() -> No
         "import pickle, sys\n"
         "from datamill.pipeline import node\n"
         "from tests.resources import funcs\n"
-        "n = node(funcs.add, ['a', 'b'], 'c', tags=['t'], namespace='ns')\n"
+        "from datamill.pipeline import Retry\n"
+        "n = node(funcs.add, ['a', 'b'], 'c', tags=['t'], namespace='ns',\n"
+        "         retry=Retry(2, on=(ConnectionError, funcs.Unavailable)))\n"
         "sys.stdout.buffer.write(pickle.dumps(n))\n"
     )
     seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
@@ -793,7 +868,8 @@ def test_node_pickled_in_another_process_equals_the_same_node_built_here() -> No
     )
 
     shipped = pickle.loads(result.stdout)
-    local = node(funcs.add, ["a", "b"], "c", tags=["t"], namespace="ns")
+    retry = Retry(2, on=(ConnectionError, funcs.Unavailable))
+    local = node(funcs.add, ["a", "b"], "c", tags=["t"], namespace="ns", retry=retry)
 
     assert shipped == local
     assert local in Pipeline([shipped])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from datamill.errors import ProjectError
+from datamill.pipeline import Retry
 from datamill.project import Settings, find_project, load_settings
 from tests.project.conftest import PACKAGE, Project
 
@@ -20,6 +21,7 @@ def test_defaults_without_settings_py(project: Project) -> None:
     assert (settings.base_env, settings.default_env) == ("base", "local")
     assert settings.journal_path == ".datamill/journal.db"
     assert dict(settings.config_patterns) == {}
+    assert settings.retry is None
 
 
 def test_overrides(project: Project) -> None:
@@ -53,6 +55,31 @@ def test_overrides(project: Project) -> None:
     assert dict(settings.config_patterns) == {"spark": ("spark*.yml",)}
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("RETRY = 3", Retry(3)),
+        ("RETRY = 0", Retry(0)),
+        ("RETRY = None", None),
+        (
+            'RETRY = {"times": 2, "delay": 0.5, "backoff": 3}',
+            Retry(2, delay=0.5, backoff=3.0),
+        ),
+        (
+            'RETRY = {"times": 1, "on": (ConnectionError, TimeoutError)}',
+            Retry(1, on=(ConnectionError, TimeoutError)),
+        ),
+        (
+            "from datamill import Retry\nRETRY = Retry(4, delay=0, on=OSError)",
+            Retry(4, delay=0, on=OSError),
+        ),
+    ],
+)
+def test_retry_policy(project: Project, line: str, expected: Retry | None) -> None:
+    project.write_package("settings.py", line + "\n")
+    assert load_settings(find_project(project.root)).retry == expected
+
+
 def test_unknown_name_suggests_the_closest(project: Project) -> None:
     path = project.write_package("settings.py", 'EXECUTER = "thread"\n')
     with pytest.raises(ProjectError) as info:
@@ -73,6 +100,27 @@ def test_unknown_name_suggests_the_closest(project: Project) -> None:
         ("HOOKS = object()", "HOOKS must be a list of hook objects"),
         ("DISABLE_HOOKS_FOR_PLUGINS = 'x'", "DISABLE_HOOKS_FOR_PLUGINS must be a list of strings"),
         ("CONFIG_PATTERNS = {'spark': 'x'}", "CONFIG_PATTERNS must map configuration keys"),
+        ("RETRY = -1", "RETRY must be 0 or more retries, got -1."),
+        (
+            "RETRY = '3'",
+            "RETRY must be a number of retries, a dict of Retry arguments or a Retry(...), "
+            "got '3'.",
+        ),
+        (
+            "RETRY = {'times': 2, 'dealy': 1}",
+            "RETRY has an unknown key 'dealy' (keys: times, delay, backoff, on; did you mean "
+            "'delay'?), got {'times': 2, 'dealy': 1}.",
+        ),
+        (
+            "RETRY = {'delay': 1}",
+            "RETRY needs a 'times' key (how many times to retry a failed node), got {'delay': 1}.",
+        ),
+        (
+            "RETRY = {'times': 2, 'backoff': 0.5}",
+            "RETRY must hold valid Retry arguments (backoff must be 1 or more (1 waits the same "
+            "delay before every retry), got 0.5), got {'times': 2, 'backoff': 0.5}.",
+        ),
+        ("RETRY = {'times': 2, 'on': 'OSError'}", "RETRY must hold valid Retry arguments (on must"),
     ],
 )
 def test_wrong_type_names_the_setting(project: Project, line: str, expected: str) -> None:
@@ -80,6 +128,14 @@ def test_wrong_type_names_the_setting(project: Project, line: str, expected: str
     with pytest.raises(ProjectError, match=r"settings\.py: ") as info:
         load_settings(find_project(project.root))
     assert expected in str(info.value)
+
+
+def test_retries_is_a_typo_of_retry(project: Project) -> None:
+    project.write_package("settings.py", "RETRIES = 2\n")
+    with pytest.raises(
+        ProjectError, match=r"RETRIES is not a datamill setting\. Did you mean 'RETRY'\?"
+    ):
+        load_settings(find_project(project.root))
 
 
 def test_hook_classes_instead_of_instances(project: Project) -> None:

@@ -139,3 +139,7 @@ class ChunkReader:
 
     def __call__(self, source: list[int]) -> Iterator[int]:
         yield from source
+
+
+class Unavailable(Exception):
+    """A user-defined error for retry policies to name."""

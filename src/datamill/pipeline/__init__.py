@@ -5,6 +5,7 @@ from datamill.pipeline._grouping import NodeGroup, group_by_namespace
 from datamill.pipeline._modular import pipeline
 from datamill.pipeline._node import PARAMETERS, PARAMS_PREFIX, Node, is_parameter, node
 from datamill.pipeline._pipeline import Pipeline
+from datamill.pipeline._retry import Retry
 
 __all__ = [
     "PARAMETERS",
@@ -13,6 +14,7 @@ __all__ = [
     "NodeGroup",
     "Pipeline",
     "PipelineGraph",
+    "Retry",
     "group_by_namespace",
     "is_parameter",
     "node",

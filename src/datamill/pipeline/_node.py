@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from datamill._text import quoted
 from datamill.errors import PipelineError
+from datamill.pipeline._retry import Retry
 
 __all__ = ["PARAMETERS", "PARAMS_PREFIX", "Node", "NodeInputs", "NodeOutputs", "node"]
 
@@ -41,7 +42,7 @@ class Node:
     """A function with named inputs and outputs; build one with :func:`node`.
 
     Nodes are immutable and compare by value: two nodes are equal when they wrap the same
-    function with the same inputs, outputs, name, tags and namespace.
+    function with the same inputs, outputs, name, tags, namespace and retry policy.
 
     Attributes:
         func: The wrapped function.
@@ -55,6 +56,8 @@ class Node:
         output_style: How the function's return value maps onto ``outputs``.
         output_keys: Keys of the returned mapping (aligned with ``outputs``) for mapping style.
         is_generator: The function yields chunks instead of returning once.
+        retry: How the function is retried when it raises, or ``None`` to follow the run's
+            default (no retry unless the project sets one).
     """
 
     func: Callable[..., Any]
@@ -67,6 +70,7 @@ class Node:
     output_style: OutputStyle = "single"
     output_keys: tuple[str, ...] | None = None
     is_generator: bool = False
+    retry: Retry | None = None
     _hash: int = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +91,7 @@ class Node:
             self.input_keywords,
             self.output_style,
             self.output_keys,
+            self.retry,
         )
 
     def __hash__(self) -> int:
@@ -168,6 +173,7 @@ _FIELDS = (
     "output_style",
     "output_keys",
     "is_generator",
+    "retry",
 )
 
 
@@ -193,6 +199,7 @@ def node(
     name: str | None = None,
     tags: str | Iterable[str] = (),
     namespace: str | None = None,
+    retry: Retry | int | None = None,
 ) -> Node:
     """Wrap a function into a pipeline node.
 
@@ -207,11 +214,16 @@ def node(
         name: Node name; by default derived from the function and output names.
         tags: One tag or several, for selecting nodes.
         namespace: Dotted namespace; the node name is prefixed with it.
+        retry: How to retry the function when it raises: a :class:`Retry`, or a number of
+            retries (``retry=3`` is ``Retry(3)``: waits of 1, 2 and 4 seconds). ``None``
+            follows the run's default (the project's ``RETRY`` setting, else no retry);
+            ``0`` never retries, whatever the default.
 
     Raises:
         PipelineError: The inputs do not fit the function's signature, a name is repeated,
             or a dataset is both an input and an output.
         TypeError: An argument has the wrong type.
+        ValueError: ``retry`` is a negative number.
 
     Example:
         >>> def clean(raw, threshold):
@@ -228,6 +240,7 @@ def node(
     if namespace is not None:
         _validate_namespace(namespace)
     full_name = base_name if namespace is None else f"{namespace}.{base_name}"
+    policy = _normalise_retry(retry, full_name)
     problems = _check_names(in_names, out_names) + _check_signature(func, in_names, keywords)
     if problems:
         raise PipelineError(
@@ -246,7 +259,24 @@ def node(
         output_style=style,
         output_keys=keys,
         is_generator=_is_generator(func),
+        retry=policy,
     )
+
+
+def _normalise_retry(retry: Retry | int | None, node_name: str) -> Retry | None:
+    if retry is None or isinstance(retry, Retry):
+        return retry
+    if not isinstance(retry, int) or isinstance(retry, bool):
+        raise TypeError(
+            f"retry of node {node_name!r} must be a number of retries or a Retry(...), "
+            f"got {retry!r}."
+        )
+    if retry < 0:
+        raise ValueError(
+            f"retry of node {node_name!r} must be 0 or more (the retries after a failure), "
+            f"got {retry}. Use retry=0 or leave it out for no retry."
+        )
+    return Retry(retry)
 
 
 def _normalise_inputs(

@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from datamill._text import did_you_mean
 from datamill.errors import ProjectError
+from datamill.pipeline import Retry
 from datamill.project._discovery import ProjectMetadata, ensure_importable
 
 __all__ = ["Settings", "load_settings"]
@@ -43,6 +44,10 @@ class Settings:
         incremental: Skip the nodes whose code, parameters and inputs are unchanged since
             their last success (``datamill run --all`` runs everything anyway).
         config_patterns: Extra configuration keys (or replaced patterns) for the loader.
+        retry: How to retry the nodes that have no ``retry`` of their own, or ``None`` for
+            no retry. ``RETRY`` may be a number of retries (``3``), a dict of
+            :class:`~datamill.pipeline.Retry` arguments (``{"times": 2, "delay": 1.0,
+            "backoff": 2.0}``) or a ``Retry``.
     """
 
     hooks: tuple[object, ...] = ()
@@ -57,6 +62,7 @@ class Settings:
     config_patterns: Mapping[str, Sequence[str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    retry: Retry | None = None
 
 
 def load_settings(metadata: ProjectMetadata) -> Settings:
@@ -153,6 +159,33 @@ def _patterns(value: Any) -> tuple[Any, str | None]:
     return value, "must map configuration keys to lists of file patterns"
 
 
+_RETRY_KEYS = ("times", "delay", "backoff", "on")
+
+
+def _retry(value: Any) -> tuple[Any, str | None]:
+    if value is None or isinstance(value, Retry):
+        return value, None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (Retry(value), None) if value >= 0 else (value, "must be 0 or more retries")
+    if isinstance(value, Mapping):
+        return _retry_arguments(value)
+    return value, "must be a number of retries, a dict of Retry arguments or a Retry(...)"
+
+
+def _retry_arguments(value: Mapping[Any, Any]) -> tuple[Any, str | None]:
+    unknown = [k for k in value if k not in _RETRY_KEYS]
+    if unknown:
+        hint = did_you_mean(str(unknown[0]), _RETRY_KEYS).replace(" Did", "; did")
+        return value, f"has an unknown key {unknown[0]!r} (keys: {', '.join(_RETRY_KEYS)}{hint})"
+    if "times" not in value:
+        return value, "needs a 'times' key (how many times to retry a failed node)"
+    try:
+        return Retry(**value), None
+    except (TypeError, ValueError) as exc:
+        reason = str(exc).removeprefix("Invalid retry policy: ").rstrip(".")
+        return value, f"must hold valid Retry arguments ({reason})"
+
+
 _CHECKS: Final[Mapping[str, _Check]] = {
     "HOOKS": _hooks,
     "DISABLE_HOOKS_FOR_PLUGINS": _strings,
@@ -164,4 +197,5 @@ _CHECKS: Final[Mapping[str, _Check]] = {
     "JOURNAL_PATH": _string,
     "INCREMENTAL": _bool,
     "CONFIG_PATTERNS": _patterns,
+    "RETRY": _retry,
 }

@@ -6,6 +6,10 @@ Every executor has the same small contract: ``workers`` (how many jobs run at on
 least one job finished and return the finished ones) and ``close()``. ``alone`` tells the
 executor that no other job is running or ready, so it may run this one inline, without a
 thread switch. An executor runs a job's error hooks (``job.failed``) when the job fails.
+
+Retries are the job's business: ``job.run()`` (and, in a worker process, the same
+``Attempts`` loop around the call) retries the node's function as its policy says, so a job
+reaches ``wait()`` once, after its last attempt, with ``job.attempts`` set.
 """
 
 from __future__ import annotations

@@ -4,25 +4,36 @@
 function; ``finish`` maps the return value onto the outputs, runs the ``after_*`` hooks and
 saves. The sequential and thread executors run all three in one place; the process executor
 keeps ``prepare`` and ``finish`` in the main process and ships only ``compute`` to a worker.
+
+Retries happen inside ``compute`` (in the worker, for the process executor), through
+:class:`Attempts`: the inputs are loaded once, the outputs saved once, and the error hooks
+run only after the last attempt failed. A generator node is retried only while it has not
+produced its first chunk, since later chunks come after earlier ones were saved.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
 from datamill.errors import DatasetError, RunnerError
 from datamill.io import AbstractDataset, DataCatalog
-from datamill.pipeline import Node
+from datamill.pipeline import Node, Retry
 from datamill.runner._typed_params import convert_parameter
 
-__all__ = ["NodeJob", "RunContext", "map_outputs"]
+__all__ = ["Attempts", "NodeJob", "RunContext", "map_outputs"]
 
 Dataset = AbstractDataset[Any, Any]
+T = TypeVar("T")
+
+_log = logging.getLogger("datamill.runner")
+_sleep = time.sleep  # the wait between attempts; tests replace it to see the delays
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +45,8 @@ class RunContext:
         outputs: For each node index, its output datasets, aligned with ``node.outputs``.
         confirms: For each node index, the input datasets to confirm once it succeeded.
         typed: For each node index, its parameter inputs to convert to a structured type.
+        default_retry: The retry policy of the nodes that have none of their own (the
+            project's ``RETRY`` setting), or ``None`` for no retry.
     """
 
     catalog: DataCatalog
@@ -48,6 +61,7 @@ class RunContext:
     before_node_hooks: bool
     after_node_hooks: bool
     error_node_hooks: bool
+    default_retry: Retry | None = None
 
 
 def has_impls(manager: pluggy.PluginManager, *names: str) -> bool:
@@ -55,15 +69,73 @@ def has_impls(manager: pluggy.PluginManager, *names: str) -> bool:
     return any(getattr(manager.hook, name).get_hookimpls() for name in names)
 
 
-class NodeJob:
-    """The execution of one node in one run."""
+class Attempts:
+    """Calls a node's function until it succeeds or its retry policy gives up.
 
-    __slots__ = ("ctx", "ended", "index", "inputs", "node", "started")
+    Between attempts it logs a warning on the ``datamill.runner`` logger and waits as the
+    policy says. When the policy gives up after retries, the last error gets a note saying
+    how many attempts were made.
+
+    Attributes:
+        count: How many times the function was called so far.
+    """
+
+    __slots__ = ("count", "node_name", "policy")
+
+    def __init__(self, node_name: str, policy: Retry | None) -> None:
+        self.node_name = node_name
+        self.policy = policy
+        self.count = 0
+
+    def call(self, func: Callable[[], T]) -> T:
+        """Return ``func()``, calling it again after each error the policy retries."""
+        while True:
+            self.count += 1
+            try:
+                return func()
+            except Exception as exc:
+                if not self._wait_for_retry(exc):
+                    raise
+
+    def _wait_for_retry(self, error: Exception) -> bool:
+        """Log and wait before the next attempt; return False if there is none."""
+        policy = self.policy
+        if policy is None or not policy.retries(error, self.count):
+            if self.count > 1:
+                error.add_note(f"Node {self.node_name!r} failed {self.count} attempts.")
+            return False
+        wait = policy.wait_before(self.count)
+        _log.warning(
+            "node %s failed (attempt %d/%d): %s: %s; retrying %s",
+            self.node_name,
+            self.count,
+            policy.attempts,
+            type(error).__name__,
+            error,
+            f"in {round(wait, 3)}s" if wait > 0 else "now",
+        )
+        if wait > 0:
+            _sleep(wait)
+        return True
+
+
+class NodeJob:
+    """The execution of one node in one run.
+
+    Attributes:
+        retry: The node's retry policy (its own, else the run's default), or ``None``.
+        attempts: How many times the node's function was called (retries included), once
+            the job finished or failed; 0 if it failed before the call.
+    """
+
+    __slots__ = ("attempts", "ctx", "ended", "index", "inputs", "node", "retry", "started")
 
     def __init__(self, index: int, node: Node, ctx: RunContext) -> None:
         self.index = index
         self.node = node
         self.ctx = ctx
+        self.retry = node.retry if node.retry is not None else ctx.default_retry
+        self.attempts = 0
         self.inputs: dict[str, Any] = {}
         self.started: float | None = None  # wall-clock times (time.time()) of the job
         self.ended: float | None = None
@@ -96,8 +168,19 @@ class NodeJob:
         return node.bind([values[name] for name in node.inputs])
 
     def compute(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Call the node's function (a generator node returns its iterator unconsumed)."""
-        return self.node.func(*args, **kwargs)
+        """Call the node's function, retrying as its policy says.
+
+        A generator node returns its iterator with only the first chunk produced, so that a
+        failure before anything is saved is retried too.
+        """
+        func = self.node.func
+        attempts = Attempts(self.node.name, self.retry)
+        try:
+            if self.node.is_generator:
+                return attempts.call(lambda: _started(func(*args, **kwargs)))
+            return attempts.call(lambda: func(*args, **kwargs))
+        finally:
+            self.attempts = attempts.count
 
     def finish(self, result: Any) -> None:
         """Map the result onto the outputs, run the after-hooks, save, confirm the inputs."""
@@ -178,6 +261,14 @@ class NodeJob:
             catalog=ctx.catalog,
             run_id=ctx.run_id,
         )
+
+
+def _started(chunks: Iterable[Any]) -> Iterator[Any]:
+    """The chunks, with the first one already produced (its errors are raised here)."""
+    iterator = iter(chunks)
+    for first in iterator:
+        return itertools.chain((first,), iterator)
+    return iter(())
 
 
 def _check_replacement(node: Node, replacement: object) -> None:

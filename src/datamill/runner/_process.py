@@ -7,6 +7,12 @@ and the worker sends back the pickled result (or the error and its traceback tex
 
 Everything is pickled explicitly on both sides, so a value that cannot cross is reported
 with the node and dataset it belongs to instead of a bare pickling error from the pool.
+
+A node's retries happen in the worker, around the call: the inputs cross once, the
+scheduler needs no timers, and the worker is busy while it waits between attempts, as a
+thread is with the thread executor. The worker reports how many attempts it made. A worker
+that dies is not retried (the pool is broken then). A generator node's chunks all come back
+together, so it is retried whenever it fails: nothing of it was saved yet.
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from datamill.errors import RunnerError
-from datamill.pipeline import Node, Pipeline
+from datamill.pipeline import Node, Pipeline, Retry
 from datamill.runner._executors import Done, _worker_count
-from datamill.runner._job import NodeJob
+from datamill.runner._job import Attempts, NodeJob
 
 __all__ = ["ProcessExecutor"]
 
@@ -56,6 +62,7 @@ class ProcessExecutor:
     def problems(self, pipeline: Pipeline) -> list[str]:
         found = []
         checked: dict[int, str | None] = {}
+        policies: dict[Retry, str | None] = {}
         for n in pipeline.nodes:
             key = id(n.func)
             if key not in checked:
@@ -67,6 +74,7 @@ class ProcessExecutor:
                     f"{n.func_name} {problem}. Define it at module level (not a lambda, closure "
                     "or local function), or use executor='thread'."
                 )
+            found.extend(_retry_problems(n, policies))
         return found
 
     def _import_problem(self, func: Callable[..., Any]) -> str | None:
@@ -90,7 +98,7 @@ class ProcessExecutor:
         assert self._pool is not None, "start() must be called before submit()"
         try:
             args, kwargs = job.prepare()
-            payload = _payload(job.node, args, kwargs)
+            payload = _payload(job, args, kwargs)
         except Exception as exc:
             job.failed(exc)
             future: Future[tuple[Any, ...]] = Future()
@@ -130,11 +138,28 @@ def _pickling_problem(value: object) -> str | None:
     return None
 
 
-def _payload(node: Node, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+def _retry_problems(node: Node, checked: dict[Retry, str | None]) -> list[str]:
+    """Why the node's retry policy cannot reach a worker (each distinct policy pickled once)."""
+    if node.retry is None:
+        return []
+    if node.retry not in checked:
+        checked[node.retry] = _pickling_problem(node.retry)
+    problem = checked[node.retry]
+    if problem is None:
+        return []
+    return [
+        f"node {node.name!r} cannot be sent to a worker process: its retry policy {problem}. "
+        "Define the exception classes it retries on at module level."
+    ]
+
+
+def _payload(job: NodeJob, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+    node = job.node
+    call = (node.func, node.is_generator, args, kwargs, node.name, job.retry)
     try:
-        return pickle.dumps((node.func, node.is_generator, args, kwargs), protocol=_PROTOCOL)
+        return pickle.dumps(call, protocol=_PROTOCOL)
     except Exception as exc:
-        culprit = _unpicklable_input(node, args, kwargs)
+        culprit = _unpicklable_input(node, args, kwargs, job.retry)
         raise RunnerError(
             f"Node {node.name!r} cannot be sent to a worker process: {culprit} cannot be "
             f"pickled ({type(exc).__name__}: {exc}). Use executor='thread' for nodes that "
@@ -143,27 +168,39 @@ def _payload(node: Node, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes
         ) from exc
 
 
-def _unpicklable_input(node: Node, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+def _unpicklable_input(
+    node: Node, args: tuple[Any, ...], kwargs: dict[str, Any], retry: object
+) -> str:
     values = list(args) + list(kwargs.values())
     for name, value in zip(node.inputs, values, strict=False):
         if _pickling_problem(value) is not None:
             return f"input {name!r}"
+    if _pickling_problem(retry) is not None:
+        return "its retry policy"
     return "its function or an input"
 
 
 def _execute(payload: bytes) -> tuple[Any, ...]:
-    """Run one node function in a worker process (module-level so that it can be pickled)."""
-    func, is_generator, args, kwargs = pickle.loads(payload)
+    """Run one node function in a worker process (module-level so that it can be pickled).
+
+    Returns ``(kind, attempts, ...)``: ``("ok", attempts, pickled result)``, or ``("error",
+    attempts, error, traceback text)``, or ``("unpicklable-result", attempts, reason,
+    traceback text)``.
+    """
+    func, is_generator, args, kwargs, node_name, retry = pickle.loads(payload)
+    attempts = Attempts(node_name, retry)
     try:
-        result = func(*args, **kwargs)
         if is_generator:
-            result = list(result)
+            result = attempts.call(lambda: list(func(*args, **kwargs)))
+        else:
+            result = attempts.call(lambda: func(*args, **kwargs))
     except BaseException as exc:
-        return ("error", _portable(exc), traceback.format_exc())
+        return ("error", attempts.count, _portable(exc), traceback.format_exc())
     try:
-        return ("ok", pickle.dumps(result, protocol=_PROTOCOL))
+        return ("ok", attempts.count, pickle.dumps(result, protocol=_PROTOCOL))
     except Exception as exc:
-        return ("unpicklable-result", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        reason = f"{type(exc).__name__}: {exc}"
+        return ("unpicklable-result", attempts.count, reason, traceback.format_exc())
 
 
 def _portable(exc: BaseException) -> BaseException:
@@ -178,21 +215,23 @@ def _portable(exc: BaseException) -> BaseException:
 def _completed(job: NodeJob, future: Future[tuple[Any, ...]]) -> Done:
     error = future.exception()
     if error is not None:
+        job.attempts = max(job.attempts, 1)  # the worker died during an attempt: how many?
         return _failed(job, _worker_died(job.node, error))
     outcome = future.result()
     kind = outcome[0]
     if kind == "prepare-error":
         return Done(job, outcome[1])
+    job.attempts = outcome[1]
     if kind == "error":
-        return _failed(job, outcome[1], outcome[2])
+        return _failed(job, outcome[2], outcome[3])
     if kind == "unpicklable-result":
         message = (
             f"Node {job.node.name!r} ran, but its result cannot be sent back from the worker "
-            f"process ({outcome[1]}). Return picklable values, or use executor='thread'."
+            f"process ({outcome[2]}). Return picklable values, or use executor='thread'."
         )
-        return _failed(job, RunnerError(message, node_name=job.node.name), outcome[2])
+        return _failed(job, RunnerError(message, node_name=job.node.name), outcome[3])
     try:
-        job.finish(pickle.loads(outcome[1]))
+        job.finish(pickle.loads(outcome[2]))
     except Exception as exc:
         return _failed(job, exc)
     return Done(job)

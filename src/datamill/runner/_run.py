@@ -13,7 +13,7 @@ from datamill._text import did_you_mean, quoted
 from datamill.errors import RunnerError
 from datamill.hooks import RunParams, create_hook_manager
 from datamill.io import AbstractDataset, DataCatalog
-from datamill.pipeline import Pipeline, PipelineGraph, is_parameter
+from datamill.pipeline import Pipeline, PipelineGraph, Retry, is_parameter
 from datamill.runner._annotations import annotation_problems, parameter_annotation_problems
 from datamill.runner._executors import Done, Executor, create_executor
 from datamill.runner._incremental import Decision
@@ -95,13 +95,15 @@ def run_with(
     *,
     problems: Sequence[str] = (),
     tracking: Tracking | None = None,
+    default_retry: Retry | None = None,
 ) -> dict[str, Any]:
     """Run with an explicit executor and hook manager (what sessions and tools call).
 
     ``catalog`` should belong to this run: the memory datasets created for undeclared
     intermediates are registered in it. ``problems`` found by the caller (say, unknown
     names in command-line options) are reported together with the run's own checks.
-    With ``tracking``, the run is recorded in the journal and, when incremental, the nodes
+    ``default_retry`` applies to nodes without a retry policy of their own. With
+    ``tracking``, the run is recorded in the journal and, when incremental, the nodes
     whose code, parameters and inputs are unchanged since their last success are skipped.
     """
     typed = [typed_parameters(n) for n in pipeline.graph.nodes]
@@ -128,7 +130,15 @@ def run_with(
         typed = [typed_parameters(n) for n in pipeline.graph.nodes]
     try:
         outputs = _run_checked(
-            pipeline, catalog, executor, manager, run_id, typed, recorder, undeclared
+            pipeline,
+            catalog,
+            executor,
+            manager,
+            run_id,
+            typed,
+            recorder,
+            undeclared,
+            default_retry=default_retry,
         )
     except BaseException as exc:
         if recorder is not None:
@@ -163,6 +173,8 @@ def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
     typed: list[dict[str, type]],
     recorder: Recorder | None,
     undeclared: set[str],
+    *,
+    default_retry: Retry | None = None,
 ) -> dict[str, Any]:
     names, datasets = _resolve_datasets(pipeline, catalog)
     # Free outputs: undeclared, and kept only in memory (a catch-all may store them instead).
@@ -183,6 +195,7 @@ def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
         datasets=datasets,
         manager=manager,
         run_id=run_id,
+        default_retry=default_retry,
     )
     hook = manager.hook
     try:
@@ -361,6 +374,7 @@ def _context(
     manager: pluggy.PluginManager,
     run_id: str,
     typed: list[dict[str, type]],
+    default_retry: Retry | None = None,
 ) -> RunContext:
     nodes = graph.nodes
     return RunContext(
@@ -385,6 +399,7 @@ def _context(
         before_node_hooks=has_impls(manager, "before_node_run"),
         after_node_hooks=has_impls(manager, "after_node_run"),
         error_node_hooks=has_impls(manager, "on_node_error"),
+        default_retry=default_retry,
     )
 
 
@@ -412,7 +427,8 @@ def _failure_error(
     if first.remote_traceback and error.__cause__ is None:
         error.__cause__ = RemoteTraceback(first.remote_traceback)
     rerun = _nodes_to_rerun(graph, outcome.finished, datasets, names)
-    message = f"Node {first.job.node.name!r} failed: {type(error).__name__}: {error}"
+    attempts = f" after {first.job.attempts} attempts" if first.job.attempts > 1 else ""
+    message = f"Node {first.job.node.name!r} failed{attempts}: {type(error).__name__}: {error}"
     message += _other_failures(outcome.failures[1:])
     message += "\n" + _rerun_hint(graph, rerun)
     failure = RunnerError(

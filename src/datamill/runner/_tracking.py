@@ -221,9 +221,10 @@ class Recorder:
             record = self._record(
                 n, decision, "failed", started=started, ended=ended, duration=duration
             )
-            self._add(_with(record, error=error))
+            self._add(_with(record, error=error, attempts=job.attempts))
         else:
-            self._add(self._ran(n, decision, started, ended, duration))
+            record = self._ran(n, decision, started, ended, duration)
+            self._add(_with(record, attempts=job.attempts))
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Record the nodes that never ran, then the run's end."""
