@@ -16,7 +16,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -24,9 +24,10 @@ import click
 
 from datamill.cli._options import RunOptions, collect_run_options, run_options, split_names
 from datamill.cli._progress import Echo, ProgressHooks, Screen, open_screen
-from datamill.errors import RunnerError
+from datamill.errors import JournalError, RunnerError
 
 if TYPE_CHECKING:
+    from datamill.journal import RunDetail
     from datamill.project import Session
 
 __all__ = ["run", "run_project"]
@@ -34,6 +35,7 @@ __all__ = ["run", "run_project"]
 LOG_FILE: Final = Path("logs") / "datamill.log"
 _LOGGER: Final = "datamill.run"
 _REASONS_SHOWN: Final = 20
+_RESUME_OPTIONS: Final = frozenset({"executor", "workers"})  # what --resume lets one change
 
 
 @click.command()
@@ -63,7 +65,7 @@ _REASONS_SHOWN: Final = 20
     flag_value="latest",
     default=None,
     metavar="[RUN]",
-    help="Finish a failed run (the latest, or RUN) with its original options.",
+    help="Finish a failed, interrupted or crashed run (the latest, or RUN) with its options.",
 )
 def run(
     progress: bool | None,
@@ -92,7 +94,7 @@ def run(
     options = collect_run_options(values)
     modes = RunModes(force=_forced(force), incremental=incremental, explain=explain, resume=resume)
     if resume is not None:
-        options = _resumed_options(resume, options)
+        options = _resumed_options(resume, options, incremental)
     run_project(options, progress=progress, modes=modes)
 
 
@@ -121,15 +123,18 @@ def _forced(value: str | None) -> bool | tuple[str, ...]:
     return split_names([value]) or True
 
 
-def _resumed_options(run_ref: str, given: RunOptions) -> RunOptions:
-    """The options of recorded run ``run_ref``; executor and workers may be given anew."""
-    from datamill.journal import Journal
-    from datamill.project import find_project, load_settings
+def _resumed_options(run_ref: str, given: RunOptions, incremental: bool | None) -> RunOptions:
+    """The options of the run ``run_ref`` names; executor and workers may be given anew.
 
-    metadata = find_project(".")
-    path = metadata.root / load_settings(metadata).journal_path
-    with Journal(path) as journal:
-        recorded = journal.run(run_ref).options
+    Raises:
+        click.UsageError: Other run options were given: they would be ignored.
+        JournalError: No such run, or nothing to resume.
+    """
+    _refuse_other_options(given, incremental)
+    detail = _run_to_resume(run_ref)
+    started = detail.started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    click.echo(f"Resuming run {detail.run_id} ({detail.status}, started {started}).")
+    recorded = detail.options
     conf_source = recorded.get("conf_source")
     return RunOptions(
         pipeline=recorded.get("pipeline"),
@@ -147,6 +152,41 @@ def _resumed_options(run_ref: str, given: RunOptions) -> RunOptions:
         load_versions=dict(recorded.get("load_versions") or {}),
         conf_source=None if conf_source is None else Path(conf_source),
     )
+
+
+def _run_to_resume(run_ref: str) -> RunDetail:
+    from datamill.journal import Journal
+    from datamill.project import find_project, load_settings, resumable_run
+
+    metadata = find_project(".")
+    path = metadata.root / load_settings(metadata).journal_path
+    if not path.exists():  # opening it would create it
+        raise JournalError(
+            f"Nothing to resume: there is no journal at {path} yet (no run was recorded). "
+            "Run the pipeline first.",
+            path=str(path),
+            run_id=run_ref,
+        )
+    with Journal(path) as journal:
+        return resumable_run(journal, run_ref)
+
+
+def _refuse_other_options(given: RunOptions, incremental: bool | None) -> None:
+    """A resumed run takes the run's own options: say so rather than ignore others."""
+    default = RunOptions()
+    others = [
+        f"--{f.name.replace('_', '-')}"
+        for f in fields(RunOptions)
+        if f.name not in _RESUME_OPTIONS and getattr(given, f.name) != getattr(default, f.name)
+    ]
+    if incremental is False:
+        others.append("--no-incremental")
+    if others:
+        raise click.UsageError(
+            f"--resume finishes a run with the options it was started with, so "
+            f"{', '.join(others)} cannot be given with it (only --executor and --workers can). "
+            "To run with other options, leave out --resume."
+        )
 
 
 def _names(value: Any) -> tuple[str, ...] | None:

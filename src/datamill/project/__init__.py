@@ -8,7 +8,7 @@ Example:
 
 from datamill.project._discovery import ProjectMetadata, ensure_importable, find_project
 from datamill.project._registry import DEFAULT_PIPELINE, PipelineRegistry
-from datamill.project._session import CheckReport, Session, load_catalog
+from datamill.project._session import CheckReport, Session, load_catalog, resumable_run
 from datamill.project._settings import Settings, load_settings
 
 __all__ = [
@@ -22,4 +22,5 @@ __all__ = [
     "find_project",
     "load_catalog",
     "load_settings",
+    "resumable_run",
 ]

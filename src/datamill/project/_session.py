@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pluggy
 
 from datamill.config import ConfigLoader
-from datamill.errors import DatamillError, ProjectError
+from datamill.errors import DatamillError, JournalError, ProjectError
 from datamill.hooks import ENTRY_POINT_GROUP, create_hook_manager
 from datamill.io import DataCatalog
 from datamill.io._versioning import generate_version
@@ -38,11 +38,14 @@ from datamill.runner import (
 )
 
 if TYPE_CHECKING:
-    from datamill.journal import Journal
+    from datamill.journal import Journal, RunDetail, RunStatus
 
-__all__ = ["CheckReport", "Session", "load_catalog"]
+__all__ = ["CheckReport", "Session", "load_catalog", "resumable_run"]
 
 _PATH_KEYS: Final = ("filepath", "path")
+LATEST_RUN: Final = "latest"
+RESUMABLE: Final[tuple[RunStatus, ...]] = ("failed", "interrupted", "crashed")
+"""The statuses of a run that resuming "the latest run" finishes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +262,13 @@ class Session:
         )
         try:
             return run_with(
-                pipeline, catalog, chosen, self.hook_manager, problems=problems, tracking=tracking
+                pipeline,
+                catalog,
+                chosen,
+                self.hook_manager,
+                problems=problems,
+                tracking=tracking,
+                default_retry=self.settings.retry,
             )
         finally:
             self.last_plan = tracking.decisions
@@ -280,26 +289,19 @@ class Session:
         (`resume_options` tells them).
 
         Args:
-            run: The run id, a unique prefix of it, or ``"latest"``.
+            run: The run id, a unique prefix of it, or ``"latest"``: the latest run that
+                failed, was interrupted or crashed.
             executor: Another executor than the run's.
             workers: Another parallelism than the run's.
             command: The command line, for the journal.
 
         Raises:
-            JournalError: No such run.
+            JournalError: No such run, or nothing to resume.
             ProjectError: The run was made in another environment or with other parameters.
         """
-        options = self.resume_options(run)
-        opened = {k: self._opened_with.get(k) for k in ("env", "params")}
-        wanted = {k: options.get(k) or ({} if k == "params" else None) for k in ("env", "params")}
-        if {k: v or ({} if k == "params" else None) for k, v in opened.items()} != wanted:
-            raise ProjectError(
-                f"Run {run!r} was made with env={wanted['env']!r} and params="
-                f"{wanted['params']!r}, but this session has env={opened['env']!r} and params="
-                f"{opened['params']!r}. Open the session as the run was "
-                "(Session.create(..., **session.resume_options(run))).",
-                path=str(self.metadata.root),
-            )
+        detail = resumable_run(self.journal, run)
+        options = dict(detail.options)
+        self._check_resumable_here(detail)
         return self.run(
             options.get("pipeline") or DEFAULT_PIPELINE,
             node_names=options.get("nodes"),
@@ -317,8 +319,12 @@ class Session:
         )
 
     def resume_options(self, run: str = "latest") -> dict[str, Any]:
-        """The options a recorded run was made with (``env`` and ``params`` included)."""
-        return dict(self.journal.run(run).options)
+        """The options of the run `resume` would finish (``env`` and ``params`` included).
+
+        Raises:
+            JournalError: No such run, or nothing to resume.
+        """
+        return dict(resumable_run(self.journal, run).options)
 
     def check(
         self,
@@ -406,6 +412,21 @@ class Session:
             git_dirty=dirty,
         )
 
+    def _check_resumable_here(self, detail: RunDetail) -> None:
+        """Refuse to finish ``detail`` in another environment or with other parameters."""
+        params = dict(detail.options.get("params") or {})
+        opened = dict(self._opened_with.get("params") or {})
+        if detail.env == self.env and params == opened:
+            return
+        root = str(self.metadata.root)
+        raise ProjectError(
+            f"Run {detail.run_id!r} was made with env={detail.env!r} and params={params!r}, "
+            f"but this session has env={self.env!r} and params={opened!r}. Open the session "
+            f"as the run was: Session.create({root!r}, env={detail.env!r}, "
+            f"runtime_params={params!r}).",
+            path=root,
+        )
+
     def _executor(self, name: str | None, workers: int | None) -> Executor:
         # The workers setting goes with the executor setting: an executor chosen for this
         # run takes only the workers given for this run.
@@ -426,6 +447,39 @@ def _listed(names: Iterable[str] | None) -> list[str] | None:
     if names is None:
         return None
     return [names] if isinstance(names, str) else list(names)
+
+
+def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
+    """The run that resuming ``run`` finishes.
+
+    Args:
+        journal: The project's run journal.
+        run: A run id, a unique prefix of one, or ``"latest"``: the latest run that failed,
+            was interrupted or crashed (a successful run started since does not hide it).
+
+    Raises:
+        JournalError: No such run (with the closest ids), or, for ``"latest"``, no run to
+            finish.
+    """
+    if run != LATEST_RUN:
+        return journal.run(run)
+    found = journal.latest_run(status=RESUMABLE)
+    if found is not None:
+        return found
+    recent = journal.runs(limit=1)
+    if not recent:
+        why = "records no run yet. Run the pipeline first"
+    else:
+        why = (
+            "has no failed, interrupted or crashed run (the latest, "
+            f"{recent[0].run_id!r}, {recent[0].status}). To run again with a finished run's "
+            "options, give its id"
+        )
+    raise JournalError(
+        f"Nothing to resume: the journal {journal.path} {why}.",
+        path=str(journal.path),
+        run_id=LATEST_RUN,
+    )
 
 
 def load_catalog(path: Path | str = ".", env: str | None = None) -> DataCatalog:
