@@ -226,7 +226,8 @@ def measure(adapter: CliAdapter, case: Case) -> Result:
             return result
         written = sorted(files_under(command.cwd) - before)
     if case.phase == "run":
-        outside = [name for name in written if not name.startswith("logs/")]
+        # The log file and the run journal (.datamill/) are all a run may write.
+        outside = [name for name in written if not name.startswith(("logs/", ".datamill/"))]
         result.sizes = {"files_written": len(written), "files_written_outside_logs": len(outside)}
         result.detail = f"the runs wrote: {', '.join(written) if written else 'nothing'}"
     return result

@@ -27,9 +27,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
-
 from datamill._text import did_you_mean
 from datamill.config._merge import MISSING, dotted_keys, get_dotted
 from datamill.config._yaml import KeyPath, YamlFile
@@ -72,28 +69,41 @@ def resolve_file(
         return _public(file.data)
     if not allow_env:
         _refuse_env(file)
-    _register_resolvers()
     context = _Context(file, globals_, runtime_params, allow_env)
     token = _CURRENT.set(context)
     try:
         direct = _resolve_direct(file.data, context)
-        if direct is not _UNSUPPORTED:
-            assert isinstance(direct, dict)
-            return _public(direct)
-        config = OmegaConf.create(file.data, flags={"allow_objects": True})
-        resolved = OmegaConf.to_container(config, resolve=True)
-    except OmegaConfBaseException as exc:
-        if context.error is not None:
-            raise context.error from None
-        raise _resolution_error(file, exc) from None
     except ValueError:  # a resolver failed on the direct path
         if context.error is not None:
             raise context.error from None
         raise
     finally:
         _CURRENT.reset(token)
+    if direct is not _UNSUPPORTED:
+        assert isinstance(direct, dict)
+        return _public(direct)
+    return _public(_resolve_with_omegaconf(file, context))
+
+
+def _resolve_with_omegaconf(file: YamlFile, context: _Context) -> Mapping[Any, Any]:
+    # Imported here: OmegaConf takes longer to import than most commands take to run, and
+    # most configuration never needs it.
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    _register_resolvers()
+    token = _CURRENT.set(context)
+    try:
+        config = OmegaConf.create(file.data, flags={"allow_objects": True})
+        resolved = OmegaConf.to_container(config, resolve=True)
+    except OmegaConfBaseException as exc:
+        if context.error is not None:
+            raise context.error from None
+        raise _resolution_error(file, exc) from None
+    finally:
+        _CURRENT.reset(token)
     assert isinstance(resolved, dict)
-    return _public(resolved)
+    return resolved
 
 
 # -- direct resolution of plain resolver calls -----------------------------------------------
@@ -201,7 +211,7 @@ def _public(data: Mapping[Any, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if not str(key).startswith("_")}
 
 
-def _resolution_error(file: YamlFile, exc: OmegaConfBaseException) -> ConfigError:
+def _resolution_error(file: YamlFile, exc: Exception) -> ConfigError:
     key = getattr(exc, "full_key", None) or None
     line = file.lines.get(tuple(key.split("."))) if key else None
     where = f"{file.path}:{line}" if line else str(file.path)
@@ -323,6 +333,8 @@ def _register_resolvers() -> None:
 
 
 def _register(name: str, function: Any) -> None:
+    from omegaconf import OmegaConf
+
     register = getattr(OmegaConf, "register_resolver", None)
     if register is not None:  # OmegaConf >= 2.4
         register(name, function, replace=True, annotation_validation="off")
