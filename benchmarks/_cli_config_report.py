@@ -163,7 +163,14 @@ def _writes_only_logs(result: Result | None) -> list[Check]:
         return []
     outside = result.sizes.get("files_written_outside_logs", 0)
     shown = result.detail.removeprefix("the runs wrote: ")
-    return [Check("cli: files a datamill run writes", "only under logs/ and .datamill/", shown, outside == 0)]
+    return [
+        Check(
+            "cli: files a datamill run writes",
+            "only under logs/ and .datamill/",
+            shown,
+            outside == 0,
+        )
+    ]
 
 
 def config_checks(dm: dict[Key, Result], kd: dict[Key, Result]) -> list[Check]:
