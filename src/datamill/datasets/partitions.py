@@ -134,9 +134,31 @@ class PartitionedDataset(AbstractDataset[dict[str, Loader], Mapping[str, Any]]):
         digest = hashlib.blake2b(digest_size=16)
         for name in sorted(listing):
             info = listing[name]
-            stamp = info.get("ETag") or info.get("md5") or info.get("mtime") or info.get("size")
-            digest.update(f"{name}\0{info.get('size')}\0{stamp}\n".encode())
+            digest.update(f"{name}\0{info.get('size')}\0{_checksum(info)}\n".encode())
         return f"partitions:{digest.hexdigest()}"
+
+    def partition_fingerprints(self) -> dict[str, str]:
+        """The fingerprint of each existing partition, by id, from one listing of the folder.
+
+        A partition's fingerprint is its size with its checksum (ETag, md5) or modification
+        time: it changes when the partition is rewritten.
+        """
+        return {pid: _stamp(info) for pid, info in sorted(self._listing().items())}
+
+    def partition_fingerprint(self, partition_id: str) -> str | None:
+        """The fingerprint of one partition (as in `partition_fingerprints`), None if absent."""
+        self._check_id(partition_id)
+        fs = self._filesystem()
+        path = posixpath.join(self._root, f"{partition_id}{self._suffix}")
+        try:
+            return _stamp(fs.info(path))
+        except FileNotFoundError:
+            return None
+
+    @property
+    def overwrite(self) -> bool:
+        """Whether a save removes the partitions that the saved mapping does not contain."""
+        return self._overwrite
 
     # -- partitions --------------------------------------------------------------------
 
@@ -288,6 +310,15 @@ class IncrementalDataset(PartitionedDataset):
             fs_args=self._fs_args,
             credentials=self._credentials,
         )
+
+
+def _checksum(info: Mapping[str, Any]) -> object:
+    return info.get("ETag") or info.get("md5") or info.get("mtime") or info.get("size")
+
+
+def _stamp(info: Mapping[str, Any]) -> str:
+    """One partition's fingerprint from its listing entry: its size and checksum or time."""
+    return f"{info.get('size')}:{_checksum(info)}"
 
 
 def _partition_type(

@@ -58,6 +58,8 @@ class Node:
         is_generator: The function yields chunks instead of returning once.
         retry: How the function is retried when it raises, or ``None`` to follow the run's
             default (no retry unless the project sets one).
+        partitionwise: The function is called once per partition of the first input, and
+            each result is committed as one partition of the output (see :func:`node`).
     """
 
     func: Callable[..., Any]
@@ -71,6 +73,7 @@ class Node:
     output_keys: tuple[str, ...] | None = None
     is_generator: bool = False
     retry: Retry | None = None
+    partitionwise: bool = False
     _hash: int = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +95,7 @@ class Node:
             self.output_style,
             self.output_keys,
             self.retry,
+            self.partitionwise,
         )
 
     def __hash__(self) -> int:
@@ -174,6 +178,7 @@ _FIELDS = (
     "output_keys",
     "is_generator",
     "retry",
+    "partitionwise",
 )
 
 
@@ -200,6 +205,7 @@ def node(
     tags: str | Iterable[str] = (),
     namespace: str | None = None,
     retry: Retry | int | None = None,
+    partitionwise: bool = False,
 ) -> Node:
     """Wrap a function into a pipeline node.
 
@@ -218,6 +224,14 @@ def node(
             retries (``retry=3`` is ``Retry(3)``: waits of 1, 2 and 4 seconds). ``None``
             follows the run's default (the project's ``RETRY`` setting, else no retry);
             ``0`` never retries, whatever the default.
+        partitionwise: Call the function once per partition of the first input (a
+            partitioned dataset, or a mapping of partition id to data), as
+            ``func(partition_data, *other_inputs)``, and save each result as the partition of
+            the same id of the single output, one at a time: memory holds one partition, and
+            a crash loses at most the partition in flight. In a recorded run, a partition
+            already committed from the same input partition, code, parameters and other
+            inputs is not computed again (see "Long nodes: partition by partition" in
+            ``docs/incremental.md``).
 
     Raises:
         PipelineError: The inputs do not fit the function's signature, a name is repeated,
@@ -242,6 +256,8 @@ def node(
     full_name = base_name if namespace is None else f"{namespace}.{base_name}"
     policy = _normalise_retry(retry, full_name)
     problems = _check_names(in_names, out_names) + _check_signature(func, in_names, keywords)
+    if partitionwise:
+        problems += _check_partitionwise(func, in_names, style)
     if problems:
         raise PipelineError(
             f"Invalid node {full_name!r} ({_callable_name(func)}): " + " ".join(problems),
@@ -260,7 +276,29 @@ def node(
         output_keys=keys,
         is_generator=_is_generator(func),
         retry=policy,
+        partitionwise=partitionwise,
     )
+
+
+def _check_partitionwise(
+    func: Callable[..., Any], inputs: tuple[str, ...], style: OutputStyle
+) -> list[str]:
+    problems = []
+    if not inputs or is_parameter(inputs[0]):
+        problems.append(
+            "A partitionwise node needs a partitioned dataset as its first input "
+            f"(got {quoted(inputs[:1]) if inputs else 'no input'})."
+        )
+    if style != "single":
+        problems.append(
+            "A partitionwise node writes one partitioned output: give outputs as one name."
+        )
+    if _is_generator(func):
+        problems.append(
+            "A partitionwise node's function returns one partition's result; it must not "
+            "yield (the runner does the yielding, partition by partition)."
+        )
+    return problems
 
 
 def _normalise_retry(retry: Retry | int | None, node_name: str) -> Retry | None:

@@ -9,10 +9,17 @@ Retries happen inside ``compute`` (in the worker, for the process executor), thr
 :class:`Attempts`: the inputs are loaded once, the outputs saved once, and the error hooks
 run only after the last attempt failed. A generator node is retried only while it has not
 produced its first chunk, since later chunks come after earlier ones were saved.
+
+A partitionwise node (``node(..., partitionwise=True)``) is run like a generator node whose
+chunks are ``{partition_id: result}``, one per input partition still to compute: ``prepare``
+asks the run's `PartitionLedger` which partitions were committed earlier, ``compute`` calls
+the function partition by partition (each call retried on its own), and ``finish`` saves
+each chunk and records it in the journal before the next partition is computed.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
@@ -25,9 +32,15 @@ import pluggy
 from datamill.errors import DatasetError, RunnerError
 from datamill.io import AbstractDataset, DataCatalog
 from datamill.pipeline import Node, Retry
+from datamill.runner._partitions import (
+    PartitionLedger,
+    PartitionPlan,
+    check_partitions,
+    log_summary,
+)
 from datamill.runner._typed_params import convert_parameter
 
-__all__ = ["Attempts", "NodeJob", "RunContext", "map_outputs"]
+__all__ = ["Attempts", "NodeJob", "RunContext", "map_outputs", "partition_chunks"]
 
 Dataset = AbstractDataset[Any, Any]
 T = TypeVar("T")
@@ -47,6 +60,8 @@ class RunContext:
         typed: For each node index, its parameter inputs to convert to a structured type.
         default_retry: The retry policy of the nodes that have none of their own (the
             project's ``RETRY`` setting), or ``None`` for no retry.
+        ledger: Where partitionwise nodes find and record committed partitions (recorded
+            runs only).
     """
 
     catalog: DataCatalog
@@ -62,6 +77,7 @@ class RunContext:
     after_node_hooks: bool
     error_node_hooks: bool
     default_retry: Retry | None = None
+    ledger: PartitionLedger | None = None
 
 
 def has_impls(manager: pluggy.PluginManager, *names: str) -> bool:
@@ -125,10 +141,23 @@ class NodeJob:
     Attributes:
         retry: The node's retry policy (its own, else the run's default), or ``None``.
         attempts: How many times the node's function was called (retries included), once
-            the job finished or failed; 0 if it failed before the call.
+            the job finished or failed; 0 if it failed before the call. For a partitionwise
+            node, 1 once it started (each partition is retried on its own).
+        partitions: For a partitionwise node, once prepared: which partitions it computes,
+            and how many it computed so far.
     """
 
-    __slots__ = ("attempts", "ctx", "ended", "index", "inputs", "node", "retry", "started")
+    __slots__ = (
+        "attempts",
+        "ctx",
+        "ended",
+        "index",
+        "inputs",
+        "node",
+        "partitions",
+        "retry",
+        "started",
+    )
 
     def __init__(self, index: int, node: Node, ctx: RunContext) -> None:
         self.index = index
@@ -137,6 +166,7 @@ class NodeJob:
         self.retry = node.retry if node.retry is not None else ctx.default_retry
         self.attempts = 0
         self.inputs: dict[str, Any] = {}
+        self.partitions: PartitionPlan | None = None
         self.started: float | None = None  # wall-clock times (time.time()) of the job
         self.ended: float | None = None
 
@@ -165,6 +195,8 @@ class NodeJob:
         if ctx.before_node_hooks:
             self._apply_replacements(values)
         self.inputs = values
+        if node.partitionwise:
+            values = {**values, node.inputs[0]: self._plan_partitions(values[node.inputs[0]])}
         return node.bind([values[name] for name in node.inputs])
 
     def compute(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -173,7 +205,13 @@ class NodeJob:
         A generator node returns its iterator with only the first chunk produced, so that a
         failure before anything is saved is retried too.
         """
-        func = self.node.func
+        func, node = self.node.func, self.node
+        if node.partitionwise:
+            self.attempts = 1
+            keyword = node.input_keywords[0] if node.input_keywords else None
+            return partition_chunks(
+                func, args, kwargs, keyword, node_name=node.name, retry=self.retry
+            )
         attempts = Attempts(self.node.name, self.retry)
         try:
             if self.node.is_generator:
@@ -185,9 +223,13 @@ class NodeJob:
     def finish(self, result: Any) -> None:
         """Map the result onto the outputs, run the after-hooks, save, confirm the inputs."""
         node = self.node
-        if node.is_generator:
+        if node.is_generator or node.partitionwise:
             for chunk in result:
                 self._save_all(map_outputs(node, chunk))
+                if self.partitions is not None:
+                    self._committed(chunk)
+            if self.partitions is not None:
+                log_summary(node, self.partitions)
             if self.ctx.after_node_hooks:
                 self._after_hook({})
         else:
@@ -212,6 +254,27 @@ class NodeJob:
                 run_id=self.ctx.run_id,
             )
         self.inputs = {}
+
+    def _plan_partitions(self, value: object) -> dict[str, Any]:
+        """The partitions to compute (all of them, in id order, unless the run is recorded)."""
+        node, ctx = self.node, self.ctx
+        partitions = check_partitions(node, value)
+        if ctx.ledger is None:
+            pending = dict(sorted(partitions.items()))
+            self.partitions = PartitionPlan(pending, total=len(pending))
+        else:
+            inputs, output = ctx.inputs[self.index], ctx.outputs[self.index][0]
+            self.partitions = ctx.ledger.plan(node, inputs, partitions, output)
+        return self.partitions.pending
+
+    def _committed(self, chunk: Mapping[str, Any]) -> None:
+        """Count (and record, in a recorded run) the partitions of a saved chunk."""
+        plan, ledger = self.partitions, self.ctx.ledger
+        assert plan is not None
+        for pid in chunk:
+            plan.done += 1
+            if ledger is not None:
+                ledger.record(self.node, self.ctx.outputs[self.index][0], pid, plan.keys.get(pid))
 
     def _load(self, name: str, dataset: Dataset) -> Any:
         ctx = self.ctx
@@ -261,6 +324,48 @@ class NodeJob:
             catalog=ctx.catalog,
             run_id=ctx.run_id,
         )
+
+
+def partition_chunks(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    keyword: str | None,
+    *,
+    node_name: str,
+    retry: Retry | None,
+) -> Iterator[dict[str, Any]]:
+    """Call ``func`` once per partition of its first argument; yield ``{id: result}``.
+
+    The partitioned argument is ``kwargs[keyword]`` (keyword-bound inputs) or ``args[0]``; a
+    partition that is callable (a loader) is loaded just before its call, so that memory
+    holds one partition at a time. Each call is retried as ``retry`` says.
+    """
+    partitions = kwargs[keyword] if keyword is not None else args[0]
+    for pid, part in partitions.items():
+        call = _partition_call(func, args, kwargs, keyword, part() if callable(part) else part)
+        result = Attempts(node_name, retry).call(call)
+        del call  # let the partition's data go before the next one is loaded
+        if result is None:
+            raise RunnerError(
+                f"Node {node_name!r} returned None for partition {pid!r}; a partitionwise "
+                "function returns the data of one output partition.",
+                node_name=node_name,
+            )
+        yield {pid: result}
+        del result
+
+
+def _partition_call(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    keyword: str | None,
+    data: Any,
+) -> Callable[[], Any]:
+    if keyword is not None:
+        return functools.partial(func, *args, **{**kwargs, keyword: data})
+    return functools.partial(func, data, *args[1:], **kwargs)
 
 
 def _started(chunks: Iterable[Any]) -> Iterator[Any]:

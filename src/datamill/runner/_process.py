@@ -13,6 +13,12 @@ scheduler needs no timers, and the worker is busy while it waits between attempt
 thread is with the thread executor. The worker reports how many attempts it made. A worker
 that dies is not retried (the pool is broken then). A generator node's chunks all come back
 together, so it is retried whenever it fails: nothing of it was saved yet.
+
+A partitionwise node gets only the partitions still to compute (the main process asks the
+journal), and the worker computes them in turn, but sends their results back together: the
+main process then saves and records each one. So committed partitions are skipped here too,
+but memory holds the results of one job, and a crash loses every partition of the node in
+flight; the sequential and thread executors commit each partition as it is computed.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import Any
 from datamill.errors import RunnerError
 from datamill.pipeline import Node, Pipeline, Retry
 from datamill.runner._executors import Done, _worker_count
-from datamill.runner._job import Attempts, NodeJob
+from datamill.runner._job import Attempts, NodeJob, partition_chunks
 
 __all__ = ["ProcessExecutor"]
 
@@ -155,7 +161,9 @@ def _retry_problems(node: Node, checked: dict[Retry, str | None]) -> list[str]:
 
 def _payload(job: NodeJob, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     node = job.node
-    call = (node.func, node.is_generator, args, kwargs, node.name, job.retry)
+    keyword = node.input_keywords[0] if node.partitionwise and node.input_keywords else None
+    mode = ("partitionwise", keyword) if node.partitionwise else node.is_generator
+    call = (node.func, mode, args, kwargs, node.name, job.retry)
     try:
         return pickle.dumps(call, protocol=_PROTOCOL)
     except Exception as exc:
@@ -187,10 +195,14 @@ def _execute(payload: bytes) -> tuple[Any, ...]:
     attempts, error, traceback text)``, or ``("unpicklable-result", attempts, reason,
     traceback text)``.
     """
-    func, is_generator, args, kwargs, node_name, retry = pickle.loads(payload)
+    func, mode, args, kwargs, node_name, retry = pickle.loads(payload)
     attempts = Attempts(node_name, retry)
     try:
-        if is_generator:
+        if isinstance(mode, tuple):  # partitionwise: each partition is retried on its own
+            attempts.count = 1
+            chunks = partition_chunks(func, args, kwargs, mode[1], node_name=node_name, retry=retry)
+            result = list(chunks)
+        elif mode:
             result = attempts.call(lambda: list(func(*args, **kwargs)))
         else:
             result = attempts.call(lambda: func(*args, **kwargs))

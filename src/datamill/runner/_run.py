@@ -18,6 +18,7 @@ from datamill.runner._annotations import annotation_problems, parameter_annotati
 from datamill.runner._executors import Done, Executor, create_executor
 from datamill.runner._incremental import Decision
 from datamill.runner._job import NodeJob, RunContext, has_impls
+from datamill.runner._partitions import PartitionLedger, partitionwise_problems
 from datamill.runner._scheduler import DataTracker, Outcome, schedule
 from datamill.runner._tracking import NodeFingerprints, Recorder, Tracking, plan
 from datamill.runner._typed_params import convert_parameter, typed_parameters
@@ -110,7 +111,7 @@ def run_with(
     _raise_problems([*problems, *find_problems(pipeline, catalog, executor, typed=typed)])
     run_id = run_id or new_run_id()
     undeclared = {o for o in pipeline.outputs() if o not in catalog}  # before ensure() adds them
-    recorder = None
+    recorder = ledger = None
     if tracking is not None:
         planned = _plan(pipeline, catalog, tracking, undeclared)
         if tracking.explain_only:
@@ -124,6 +125,7 @@ def run_with(
             datasets=_by_name(pipeline, catalog),
         )
         recorder.skipped()
+        ledger = PartitionLedger(tracking.journal, run_id, tracking.decisions)
         pipeline = Pipeline(
             [n for n, d in zip(pipeline.graph.nodes, planned, strict=True) if d.runs]
         )
@@ -139,6 +141,7 @@ def run_with(
             recorder,
             undeclared,
             default_retry=default_retry,
+            ledger=ledger,
         )
     except BaseException as exc:
         if recorder is not None:
@@ -175,6 +178,7 @@ def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
     undeclared: set[str],
     *,
     default_retry: Retry | None = None,
+    ledger: PartitionLedger | None = None,
 ) -> dict[str, Any]:
     names, datasets = _resolve_datasets(pipeline, catalog)
     # Free outputs: undeclared, and kept only in memory (a catch-all may store them instead).
@@ -196,6 +200,7 @@ def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
         manager=manager,
         run_id=run_id,
         default_retry=default_retry,
+        ledger=ledger,
     )
     hook = manager.hook
     try:
@@ -249,7 +254,9 @@ def find_problems(
     that do not fit their annotation (dataclass and pydantic ones are built); datasets
     whose producer's return annotation disagrees with a consumer's argument annotation;
     generator nodes writing to datasets that keep one value; and what ``executor`` cannot
-    do (e.g. send a lambda to a worker process). Nothing is loaded except parameters.
+    do (e.g. send a lambda to a worker process); partitionwise nodes whose output is not a
+    partitioned dataset that keeps its other partitions. Nothing is loaded except
+    parameters.
 
     Returns:
         One message per problem, naming the node, dataset or parameter, and the fix.
@@ -261,6 +268,7 @@ def find_problems(
         *_parameter_problems(pipeline, catalog, typed),
         *_annotation_problems(pipeline, catalog, typed),
         *_chunk_problems(pipeline, catalog),
+        *partitionwise_problems(pipeline, catalog),
         *(executor.problems(pipeline) if executor is not None else ()),
     ]
 
@@ -375,6 +383,7 @@ def _context(
     run_id: str,
     typed: list[dict[str, type]],
     default_retry: Retry | None = None,
+    ledger: PartitionLedger | None = None,
 ) -> RunContext:
     nodes = graph.nodes
     return RunContext(
@@ -400,6 +409,7 @@ def _context(
         after_node_hooks=has_impls(manager, "after_node_run"),
         error_node_hooks=has_impls(manager, "on_node_error"),
         default_retry=default_retry,
+        ledger=ledger,
     )
 
 

@@ -221,10 +221,13 @@ class Recorder:
             record = self._record(
                 n, decision, "failed", started=started, ended=ended, duration=duration
             )
-            self._add(_with(record, error=error, attempts=job.attempts))
+            record = _with(record, error=error, attempts=job.attempts)
         else:
             record = self._ran(n, decision, started, ended, duration)
-            self._add(_with(record, attempts=job.attempts))
+            record = _with(record, attempts=job.attempts)
+        if job.partitions is not None:  # say how much of a partitionwise node was computed
+            record = _with(record, reason=f"{decision.reason}; {job.partitions.summary()}")
+        self._add(record)
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Record the nodes that never ran, then the run's end."""

@@ -1,0 +1,209 @@
+"""Partitionwise nodes in a real project: committed partitions are never computed again.
+
+The ``parts`` pipeline has one partitionwise node, ``double``, reading a folder of JSON
+partitions and writing one output partition per input partition; it appends the partition
+id to a log each time it computes one, so that computations can be counted. The killed run
+is synchronised by named pipes, as in ``test_resume.py``: the function halts when it reaches
+the partition named by ``MILL_HALT_AT``, and the test kills the process group then.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from datamill.journal import Journal
+from datamill.project import Session
+from tests.project.conftest import PACKAGE, Project, build_project
+from tests.project.test_resume import HALT, Chain, needs_fifos
+
+KILL_AT: Final = 700
+
+CATALOG = """\
+events:
+  type: partitions.PartitionedDataset
+  path: data/01_raw/events
+  dataset: json.JSONDataset
+  filename_suffix: .json
+doubled:
+  type: partitions.PartitionedDataset
+  path: data/02_intermediate/doubled
+  dataset:
+    type: json.JSONDataset
+    save_args: {indent: null}
+  filename_suffix: .json
+"""
+
+PIPELINE = f"""\
+import os
+
+from datamill import Pipeline, node
+from {PACKAGE}.halt import halt
+
+LOG = LOG_PATH
+
+
+def double(event, factor):
+    if os.environ.get("MILL_HALT_AT") == event["id"]:
+        halt("at " + event["id"])
+    with open(LOG, "a", encoding="utf-8") as log:
+        log.write(event["id"] + "\\n")
+    return {{"id": event["id"], "value": event["value"] * factor}}
+
+
+def create_pipeline(**kwargs):
+    return Pipeline(
+        [node(double, ["events", "params:factor"], "doubled", name="double", partitionwise=True)]
+    )
+"""
+
+
+def pid(index: int) -> str:
+    return f"p{index:04d}"
+
+
+class Parts(Chain):
+    """The ``parts`` project, with the ``datamill`` commands of `Chain`."""
+
+    def add_events(self, indices: range, value: int = 1) -> None:
+        folder = self.root / "data/01_raw/events"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in indices:
+            event = {"id": pid(i), "value": i * value}
+            (folder / f"{pid(i)}.json").write_text(json.dumps(event), encoding="utf-8")
+
+    def outputs(self) -> dict[str, object]:
+        folder = self.root / "data/02_intermediate/doubled"
+        return {
+            path.stem: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(folder.iterdir())
+            if not path.name.startswith(".")
+        }
+
+    def run_in_session(self, **options: object) -> Counter[str]:
+        """Run ``parts`` in this process; return which partitions it computed."""
+        for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
+            del sys.modules[name]  # import the project's code afresh, as a new process would
+        importlib.invalidate_caches()
+        before = self.ran()
+        with Session.create(self.root) as session:
+            session.run("parts", **options)  # type: ignore[arg-type]
+        return self.ran() - before
+
+    def latest_reason(self) -> str | None:
+        with Journal(self.journal_path) as journal:
+            return journal.run("latest").node("double").reason
+
+
+def expected(indices: range, factor: int = 2, value: int = 1) -> dict[str, object]:
+    return {pid(i): {"id": pid(i), "value": i * value * factor} for i in indices}
+
+
+def make_parts(tmp_path: Path, count: int) -> Parts:
+    project: Project = build_project(tmp_path / "parts")
+    project.write("conf/base/catalog.yml", CATALOG)
+    project.write("conf/base/parameters.yml", "factor: 2\n")
+    (project.root / "data/01_raw/raw.json").unlink()
+    project.write_package("halt.py", HALT)
+    log = (tmp_path / "ran.log").as_posix()
+    project.write_package("pipelines/parts/__init__.py", PIPELINE.replace("LOG_PATH", repr(log)))
+    parts = Parts(project, tmp_path)
+    parts.add_events(range(count))
+    return parts
+
+
+@needs_fifos
+def test_a_run_killed_at_partition_700_of_1000_computes_only_the_rest_on_resume(
+    tmp_path: Path,
+) -> None:
+    parts = make_parts(tmp_path, 1000)
+
+    parts.kill_when_halted(
+        ["run", "--pipeline", "parts"], f"at {pid(KILL_AT)}", MILL_HALT_AT=pid(KILL_AT)
+    )
+
+    assert parts.ran() == Counter(pid(i) for i in range(KILL_AT))
+    assert parts.outputs() == expected(range(KILL_AT))  # each committed partition is whole
+    assert parts.hidden_files() == []
+    with Journal(parts.journal_path) as journal:
+        crashed = journal.run("latest")
+        committed = journal.committed_partitions("double", "doubled")
+    assert crashed.status == "crashed"
+    assert list(committed) == [pid(i) for i in range(KILL_AT)]
+    assert {c.run_id for c in committed.values()} == {crashed.run_id}
+
+    resumed = parts.datamill("run", "--resume")
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert parts.ran() == Counter(pid(i) for i in range(1000))  # each computed exactly once
+    assert parts.outputs() == expected(range(1000))
+    assert parts.hidden_files() == []
+    assert parts.latest_reason() == (
+        f"no successful run recorded; computed {1000 - KILL_AT} of 1000 partitions "
+        f"({KILL_AT} committed earlier)"
+    )
+
+
+@pytest.fixture
+def parts(tmp_path: Path) -> Parts:
+    """The ``parts`` project with 20 input partitions, run once."""
+    parts = make_parts(tmp_path, 20)
+    assert parts.run_in_session() == Counter(pid(i) for i in range(20))
+    assert parts.latest_reason() == "no successful run recorded; computed 20 of 20 partitions"
+    return parts
+
+
+def test_an_unchanged_partitionwise_node_is_skipped(parts: Parts) -> None:
+    assert parts.run_in_session() == Counter()
+    assert parts.latest_reason() == "unchanged"
+
+
+def test_new_input_partitions_are_the_only_ones_computed(parts: Parts) -> None:
+    parts.add_events(range(20, 30))
+
+    assert parts.run_in_session() == Counter(pid(i) for i in range(20, 30))
+    assert parts.outputs() == expected(range(30))
+    assert parts.latest_reason() == (
+        "input 'events' changed; computed 10 of 30 partitions (20 committed earlier)"
+    )
+
+
+def test_new_input_partitions_with_the_process_executor(parts: Parts) -> None:
+    parts.add_events(range(20, 25))
+
+    assert parts.run_in_session(executor="process", workers=2) == Counter(
+        pid(i) for i in range(20, 25)
+    )
+    assert parts.outputs() == expected(range(25))
+
+
+def test_a_changed_input_partition_is_the_only_one_computed(parts: Parts) -> None:
+    parts.add_events(range(7, 8), value=10)
+
+    assert parts.run_in_session() == Counter([pid(7)])
+    assert parts.outputs() == {**expected(range(20)), **expected(range(7, 8), value=10)}
+
+
+def test_changed_code_or_parameters_recompute_every_partition(parts: Parts) -> None:
+    module = parts.project.package_dir / "pipelines/parts/__init__.py"
+    module.write_text(
+        module.read_text(encoding="utf-8").replace('"value": event', '"value": 1 * event')
+    )
+    assert parts.run_in_session() == Counter(pid(i) for i in range(20))
+
+    parts.project.write("conf/base/parameters.yml", "factor: 3\n")
+    assert parts.run_in_session() == Counter(pid(i) for i in range(20))
+    assert parts.outputs() == expected(range(20), factor=3)
+
+
+def test_a_deleted_output_partition_is_computed_again(parts: Parts) -> None:
+    (parts.root / f"data/02_intermediate/doubled/{pid(3)}.json").unlink()
+
+    assert parts.run_in_session() == Counter([pid(3)])
+    assert parts.outputs() == expected(range(20))
