@@ -126,10 +126,10 @@ def run_with(
         )
         recorder.skipped()
         ledger = PartitionLedger(tracking.journal, run_id, tracking.decisions)
-        pipeline = Pipeline(
-            [n for n, d in zip(pipeline.graph.nodes, planned, strict=True) if d.runs]
-        )
-        typed = [typed_parameters(n) for n in pipeline.graph.nodes]
+        if not all(d.runs for d in planned):
+            runs = [n for n, d in zip(pipeline.graph.nodes, planned, strict=True) if d.runs]
+            pipeline = Pipeline(runs)
+            typed = [typed_parameters(n) for n in pipeline.graph.nodes]
     try:
         outputs = _run_checked(
             pipeline,

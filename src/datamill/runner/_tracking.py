@@ -6,9 +6,11 @@ unchanged nodes. Before the run, `plan` decides which nodes run (see `_increment
 it, `Recorder` writes one record per node as the scheduler reports it.
 
 Records are committed by the scheduler before it starts new nodes, in one transaction for
-the nodes that finished meanwhile: every node that finished before a node started is in the
-journal before that node starts, so a crash (even SIGKILL) never makes a finished node run
-again on ``--resume``.
+the nodes that finished meanwhile: every node that saved persisted data (or failed) before a
+node started is in the journal before that node starts, so a crash (even SIGKILL) never
+makes such a node run again on ``--resume``. Nodes whose outputs all stay in memory are
+committed with the next such node, or at the end of the run: their data dies with the
+process anyway, so after a crash whatever still needs it makes them run again regardless.
 """
 
 from __future__ import annotations
@@ -179,6 +181,7 @@ class Recorder:
         self.memory: dict[str, str | None] = {}  # in-memory dataset -> its fingerprint
         self.recorded: set[str] = set()
         self._pending: list[NodeRecord] = []
+        self._must_commit = False
         info = tracking.info
         self.journal.start_run(
             RunStart(
@@ -206,43 +209,71 @@ class Recorder:
                         decision.code.digest, decision.params, decision.inputs, name
                     )
             self._add(self._record(n, decision, "skipped"))
-        self.commit()
+        self._flush()
 
     def done(self, done: Done) -> None:
-        """Record a node that ran (successfully or not); commit when it is time."""
-        n = done.job.node
-        decision = self.decisions[n.name]
+        """Record a node that ran (successfully or not), to be committed by `commit`."""
         job = done.job
+        n = job.node
+        decision = self.decisions[n.name]
         started = _moment(job.started)
         ended = _moment(job.ended) or datetime.now(UTC)
-        duration = None if job.started is None else max(0.0, ended.timestamp() - job.started)
+        timing: dict[str, Any] = {
+            "started": started,
+            "ended": ended,
+            "duration": None if job.started is None else max(0.0, ended.timestamp() - job.started),
+            "attempts": job.attempts,
+        }
+        reason = decision.reason
+        if job.partitions is not None:  # say how much of a partitionwise node was computed
+            reason = f"{reason}; {job.partitions.summary()}"
         if done.error is not None:
             error = f"{type(done.error).__name__}: {done.error}"
-            record = self._record(
-                n, decision, "failed", started=started, ended=ended, duration=duration
+            self._add(self._record(n, decision, "failed", reason=reason, error=error, **timing))
+            self._must_commit = True
+            return
+        inputs, datasets = self._datasets(n, decision)
+        self._add(
+            self._record(
+                n,
+                decision,
+                "ran",
+                reason=reason,
+                inputs=inputs,
+                datasets=tuple(datasets),
+                peak_memory=_peak_memory(),
+                **timing,
             )
-            record = _with(record, error=error, attempts=job.attempts)
-        else:
-            record = self._ran(n, decision, started, ended, duration)
-            record = _with(record, attempts=job.attempts)
-        if job.partitions is not None:  # say how much of a partitionwise node was computed
-            record = _with(record, reason=f"{decision.reason}; {job.partitions.summary()}")
-        self._add(record)
+        )
+        if any(d.persisted for d in datasets if d.role == "save") or not n.outputs:
+            self._must_commit = True
 
     def finish(self, status: str, error: str | None = None) -> None:
         """Record the nodes that never ran, then the run's end."""
         for n in self.pipeline.graph.nodes:
             if n.name not in self.recorded:
                 self._add(self._record(n, self.decisions[n.name], "not_reached"))
-        self.commit()
+        self._flush()
         self.journal.finish_run(self.run_id, status, error=error)  # type: ignore[arg-type]
 
     def commit(self) -> None:
-        """Write the pending records in one transaction."""
-        if not self._pending:
-            return
-        self.journal.record_nodes(self.run_id, self._pending)
-        self._pending = []
+        """Write the pending records in one transaction, if one of them must be durable.
+
+        The scheduler calls this before it starts new nodes. A pending record must be
+        committed then when its node saved persisted data, failed, or has no outputs: after
+        a crash, such a node must not run again. Nodes whose outputs all stayed in memory
+        can wait for the next such record (committed with it, in order) or the run's end:
+        if the process dies first, their data is lost with it, and any node that still
+        needs it makes them run again anyway.
+        """
+        if self._pending and self._must_commit:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.journal.record_nodes(self.run_id, self._pending)
+            self._pending = []
+        self._must_commit = False
 
     # -- building records -----------------------------------------------------------------
 
@@ -250,14 +281,10 @@ class Recorder:
         self.recorded.add(record.node_name)
         self._pending.append(record)
 
-    def _ran(
-        self,
-        n: Node,
-        decision: Decision,
-        started: datetime | None,
-        ended: datetime,
-        duration: float | None,
-    ) -> NodeRecord:
+    def _datasets(
+        self, n: Node, decision: Decision
+    ) -> tuple[dict[str, str | None], list[DatasetRecord]]:
+        """The fingerprints of a finished node's inputs, and the datasets it loaded and saved."""
         inputs: dict[str, str | None] = {}
         datasets: list[DatasetRecord] = []
         for name in dict.fromkeys(n.inputs):
@@ -284,10 +311,7 @@ class Recorder:
                 )
                 self.memory[name] = fingerprint
                 datasets.append(DatasetRecord(name, "save", None, fingerprint, False))
-        record = self._record(
-            n, decision, "ran", started=started, ended=ended, duration=duration, inputs=inputs
-        )
-        return _with(record, datasets=tuple(datasets), peak_memory=_peak_memory())
+        return inputs, datasets
 
     def _record(
         self,
@@ -295,31 +319,21 @@ class Recorder:
         decision: Decision,
         status: str,
         *,
-        started: datetime | None = None,
-        ended: datetime | None = None,
-        duration: float | None = None,
         inputs: Mapping[str, str | None] | None = None,
+        **fields: Any,
     ) -> NodeRecord:
+        fields.setdefault("reason", decision.reason)
+        fields.setdefault("attempts", 0)
         return NodeRecord(
             node_name=n.name,
             status=status,  # type: ignore[arg-type]
-            reason=decision.reason,
-            started=started,
-            ended=ended,
-            duration=duration,
-            attempts=1 if status in {"ran", "failed"} else 0,
             code_fingerprint=decision.code.digest,
-            code_components=dict(decision.code.components),
+            code_components=decision.code.components,
             params_fingerprint=_combined(decision.params),
-            params_components=dict(decision.params),
-            input_fingerprints=dict(decision.inputs if inputs is None else inputs),
+            params_components=decision.params,
+            input_fingerprints=decision.inputs if inputs is None else inputs,
+            **fields,
         )
-
-
-def _with(record: NodeRecord, **changes: Any) -> NodeRecord:
-    from dataclasses import replace
-
-    return replace(record, **changes)
 
 
 def _moment(seconds: float | None) -> datetime | None:
