@@ -205,3 +205,34 @@ def test_every_run_and_node_is_in_the_journal(project: Project) -> None:
         assert summed.saves[0].fingerprint is not None
         assert summed.duration is not None
         assert json.loads(json.dumps(dict(summed.input_fingerprints))).keys() == {"a", "b"}
+
+
+def test_a_dataset_without_fingerprint_reruns_its_consumers_unless_assumed_unchanged(
+    project: Project,
+) -> None:
+    catalog = CATALOG.replace(
+        "raw:\n  type: json.JSONDataset\n  filepath: data/01_raw/raw.json\n",
+        "raw:\n  type: MemoryDataset\n  data: [1, 2, 3]\n",
+    )
+    project.write("conf/base/catalog.yml", catalog)
+    run(project)
+    assert reasons(project)["counted"] == "input 'raw' cannot be fingerprinted"
+    assert "counted" in run(project)
+    project.write(
+        "conf/base/catalog.yml",
+        catalog.replace("[1, 2, 3]\n", "[1, 2, 3]\n  assume_unchanged: true\n"),
+    )
+    run(project)  # records the assumed fingerprint
+    assert reasons(project)["counted"] == "unchanged"
+    assert run(project) == []
+
+
+def test_assume_unchanged_must_be_a_boolean() -> None:
+    from datamill import DataCatalog
+    from datamill.errors import DatasetError
+
+    with pytest.raises(DatasetError, match="'assume_unchanged' must be true or false, got str"):
+        DataCatalog.from_config({"api": {"type": "MemoryDataset", "assume_unchanged": "yes"}})
+    catalog = DataCatalog.from_config({"api": {"type": "MemoryDataset", "assume_unchanged": True}})
+    assert catalog["api"].assume_unchanged
+    assert catalog["api"].run_fingerprint() == "assumed-unchanged"

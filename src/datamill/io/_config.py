@@ -37,6 +37,7 @@ __all__ = ["CatalogConfig", "ConfiguredDatasets", "mask_secrets", "name_error", 
 _TYPE = "type"
 _CREDENTIALS = "credentials"
 _VERSIONED = "versioned"
+_ASSUME_UNCHANGED = "assume_unchanged"  # read by the catalog, not given to the dataset
 _MASK = "***"
 _SECRET_KEY = re.compile(r"password|passwd|secret|token|key|credential", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(://[^/@:\s]*):[^/@\s]+@")
@@ -102,11 +103,18 @@ class CatalogConfig:
         cls = self.registry.resolve(type_name, name)
         kwargs = self._arguments(name, entry)
         _check_arguments(name, type_name, cls, kwargs)
-        return _instantiate(name, type_name, cls, kwargs)
+        dataset = _instantiate(name, type_name, cls, kwargs)
+        if entry.get(_ASSUME_UNCHANGED) is True:
+            dataset.assume_unchanged = True
+        return dataset
 
     def _arguments(self, name: str, entry: Entry) -> dict[str, Any]:
         kwargs: dict[str, Any] = _with_credentials(
-            {key: copy.deepcopy(value) for key, value in entry.items() if key != _TYPE},
+            {
+                key: copy.deepcopy(value)
+                for key, value in entry.items()
+                if key not in {_TYPE, _ASSUME_UNCHANGED}
+            },
             self.credentials,
             name,
         )
@@ -262,8 +270,9 @@ def _entry_problems(name: object, entry: object, creds: Mapping[str, Any]) -> It
     keys = [key for key in entry if not isinstance(key, str)]
     if keys:
         yield f"argument names must be strings, got {', '.join(repr(k) for k in keys)}"
-    if _VERSIONED in entry and not isinstance(entry[_VERSIONED], bool):
-        yield f"'versioned' must be true or false, got {type(entry[_VERSIONED]).__name__}"
+    for flag in (_VERSIONED, _ASSUME_UNCHANGED):
+        if flag in entry and not isinstance(entry[flag], bool):
+            yield f"{flag!r} must be true or false, got {type(entry[flag]).__name__}"
     yield from _credentials_problems(entry, creds, is_pattern(name))
 
 

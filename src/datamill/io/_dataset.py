@@ -38,6 +38,10 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
     accepts_chunks: ClassVar[bool] = False
     confirms_on_success: ClassVar[bool] = False
     loads_as_saved: ClassVar[bool] = True
+    assume_unchanged: bool = False
+    """Set by the catalog entry ``assume_unchanged: true``: when the dataset gives no
+    fingerprint, incremental runs take it as unchanged instead of always rerunning its
+    consumers (see `run_fingerprint`)."""
 
     def load(self) -> LoadT:
         """Load and return the data.
@@ -97,6 +101,15 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         memory) makes whatever depends on it count as changed.
         """
         return None
+
+    def run_fingerprint(self) -> str | None:
+        """What incremental runs compare: `fingerprint`, or a constant when the dataset gives
+        none and its catalog entry says ``assume_unchanged: true`` (an API whose data the
+        user knows to be stable, say); None makes the dataset's consumers always run."""
+        found = self.fingerprint()
+        if found is None and self.assume_unchanged:
+            return "assumed-unchanged"
+        return found
 
     def current_version(self) -> str | None:
         """The version a load would read now, for a versioned dataset (None otherwise)."""

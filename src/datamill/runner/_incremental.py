@@ -203,14 +203,14 @@ class _Planner:
     def _input(self, name: str) -> str | None:
         if name in self.graph.producer:
             return self.produced.get(name)
-        return self.datasets[name].fingerprint()
+        return self.datasets[name].run_fingerprint()
 
     def _output(self, name: str, decision: Decision) -> str | None:
         if decision.runs:
             return None  # recomputed: unknown until saved
         dataset = self.datasets[name]
         if dataset.persistent:
-            return dataset.fingerprint()
+            return dataset.run_fingerprint()
         return memory_fingerprint(decision.code.digest, decision.params, decision.inputs, name)
 
     def _reason(self, n: Node, decision: Decision, past: PastExecution | None) -> str:
@@ -256,7 +256,7 @@ class _Planner:
                 if name in self.free_outputs:
                     return f"output {name!r} is kept in memory only"
                 continue
-            current = dataset.fingerprint()
+            current = dataset.run_fingerprint()
             if current is None:
                 return f"output {name!r} missing"
             if past.outputs.get(name) != current:

@@ -139,7 +139,7 @@ class PartitionLedger:
         # Other inputs recomputed in this run were unknown when the run was planned: a
         # stored one has its fingerprint now.
         others = {
-            name: decision.inputs.get(name) or (ds.fingerprint() if ds.persistent else None)
+            name: decision.inputs.get(name) or (ds.run_fingerprint() if ds.persistent else None)
             for name, ds in inputs[1:]
             if name in decision.inputs
         }

@@ -292,17 +292,19 @@ class Recorder:
                 continue
             dataset = self.datasets[name]
             if dataset.persistent:
-                fingerprint = dataset.fingerprint()
+                fingerprint = dataset.run_fingerprint()
                 datasets.append(DatasetRecord(name, "load", dataset.current_version(), fingerprint))
-            else:
-                fingerprint = self.memory.get(name)
+            elif name in self.memory:  # produced in memory during this run
+                fingerprint = self.memory[name]
+            else:  # given in memory: only the catalog entry can vouch for it
+                fingerprint = dataset.run_fingerprint()
             inputs[name] = fingerprint
         for name in n.outputs:
             dataset = self.datasets[name]
             if dataset.persistent:
                 datasets.append(
                     DatasetRecord(
-                        name, "save", dataset.current_version(), dataset.fingerprint(), True
+                        name, "save", dataset.current_version(), dataset.run_fingerprint(), True
                     )
                 )
             else:
