@@ -52,6 +52,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_incremental.py
+	.bench-venvs/kedro-1.7.0/bin/python benchmarks/bench_incremental_kedro.py
 
 clean:
 	rm -rf $(VENV) .bench-venvs .services .mypy_cache .pytest_cache .ruff_cache
