@@ -67,16 +67,4 @@ def check_project(options: RunOptions, start: Path | str = ".") -> CheckReport:
         conf_source=options.conf_source,
     )
     with session:
-        return session.check(
-            options.pipeline or DEFAULT_PIPELINE,
-            node_names=options.nodes,
-            from_nodes=options.from_nodes,
-            to_nodes=options.to_nodes,
-            from_inputs=options.from_inputs,
-            to_outputs=options.to_outputs,
-            tags=options.tags,
-            namespaces=options.namespaces,
-            executor=options.executor,
-            workers=options.workers,
-            load_versions=options.load_versions or None,
-        )
+        return session.check(options.pipeline or DEFAULT_PIPELINE, **options.session_arguments())

@@ -70,6 +70,21 @@ class RunOptions:
     load_versions: dict[str, str] = field(default_factory=dict)
     conf_source: Path | None = None
 
+    def session_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of `Session.run` and `Session.check` these options give."""
+        return {
+            "node_names": self.nodes,
+            "from_nodes": self.from_nodes,
+            "to_nodes": self.to_nodes,
+            "from_inputs": self.from_inputs,
+            "to_outputs": self.to_outputs,
+            "tags": self.tags,
+            "namespaces": self.namespaces,
+            "executor": self.executor,
+            "workers": self.workers,
+            "load_versions": self.load_versions or None,
+        }
+
 
 _LIST_KEYS: Final = frozenset(
     {"nodes", "from_nodes", "to_nodes", "from_inputs", "to_outputs", "tags", "namespaces"}

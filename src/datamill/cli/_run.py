@@ -262,16 +262,7 @@ def _session_run(session: Session, options: RunOptions, modes: RunModes) -> dict
 
     return session.run(
         options.pipeline or DEFAULT_PIPELINE,
-        node_names=options.nodes,
-        from_nodes=options.from_nodes,
-        to_nodes=options.to_nodes,
-        from_inputs=options.from_inputs,
-        to_outputs=options.to_outputs,
-        tags=options.tags,
-        namespaces=options.namespaces,
-        executor=options.executor,
-        workers=options.workers,
-        load_versions=options.load_versions or None,
+        **options.session_arguments(),
         force=modes.force,
         incremental=True if modes.resume is not None else modes.incremental,
         explain=modes.explain,
