@@ -32,6 +32,7 @@ demo: $(VENV)/.installed-demo
 	@echo "The demo project is in demo/. Its outputs:"
 	@cd demo && find data -type f ! -name .gitkeep | sort | sed 's/^/  demo\//'
 	@echo "Its run log: demo/logs/datamill.log"
+	@echo "Its run journal: demo/.datamill/journal.db (cd demo && ../$(BIN)/datamill runs show)"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks examples
