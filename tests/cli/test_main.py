@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -206,3 +207,20 @@ def test_a_plugin_entry_point_loads_its_attribute_path(
         assert ep.load() is sys.modules["dm_nested"].Holder.Inner
     finally:
         sys.modules.pop("dm_nested", None)
+
+
+def test_output_into_a_closed_pipe_ends_quietly() -> None:
+    read, write = os.pipe()
+    os.close(read)  # like `datamill info | head -0`: nobody reads
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "datamill", "info"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert completed.returncode == 0, completed.stderr
+    assert "Error" not in completed.stderr

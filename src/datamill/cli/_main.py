@@ -113,6 +113,9 @@ class DatamillGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+            _silence_stdout()
+            ctx.exit(0)
         except DatamillError as exc:
             _report(ctx, f"Error: {exc}")
         except Exception as exc:  # a bug: say so, briefly
@@ -123,6 +126,15 @@ class DatamillGroup(click.Group):
                 "traceback and report it.",
             )
         return None
+
+
+def _silence_stdout() -> None:
+    """Point standard output at nothing, so that flushing it at exit cannot fail again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _report(ctx: click.Context, message: str) -> None:
