@@ -51,12 +51,15 @@ def annotation_problems(pipeline: Pipeline, skip: Callable[[str], bool] | None =
             if annotation is not None and (skip is None or not skip(name)):
                 produced[name] = (n, annotation)
     problems = []
+    verdicts: dict[tuple[Any, Any], bool] = {}  # the same pair of annotations recurs a lot
     for consumer in pipeline.nodes:
+        if not any(name in produced for name in consumer.inputs):
+            continue  # decided without reading the consumer's annotations
         for name, argument, accepted in _input_annotations(consumer, hints):
             if name not in produced:
                 continue
             producer, returned = produced[name]
-            if not agrees(returned, accepted):
+            if not _agrees_cached(returned, accepted, verdicts):
                 problems.append(
                     f"dataset {name!r}: node {producer.name!r} returns "
                     f"{_show(returned)}, but node {consumer.name!r} takes it as argument "
@@ -79,6 +82,8 @@ def parameter_annotation_problems(
     hints = _HintCache()
     problems = []
     for n in pipeline.nodes:
+        if not any(is_parameter(name) for name in n.inputs):
+            continue  # the common case, decided without reading annotations
         for name, argument, accepted in _input_annotations(n, hints):
             if not is_parameter(name) or skip(name):
                 continue
@@ -105,6 +110,16 @@ def agrees(returned: Any, accepted: Any) -> bool:
     return any(_classes_agree(p, w) for p in produced for w in wanted)
 
 
+def _agrees_cached(returned: Any, accepted: Any, verdicts: dict[tuple[Any, Any], bool]) -> bool:
+    try:
+        return verdicts[returned, accepted]
+    except KeyError:
+        verdict = verdicts[returned, accepted] = agrees(returned, accepted)
+        return verdict
+    except TypeError:  # an annotation that cannot be hashed
+        return agrees(returned, accepted)
+
+
 def accepts_value(accepted: Any, value: Any) -> bool:
     """Whether ``value`` fits annotation ``accepted`` (only its outer classes are checked)."""
     wanted = _alternatives(accepted)
@@ -121,17 +136,29 @@ class _HintCache:
 
     def __init__(self) -> None:
         self._hints: dict[int, tuple[object, dict[str, Any]]] = {}
+        self._arguments: dict[tuple[int, int], tuple[object, tuple[str | None, ...]]] = {}
+
+    def arguments(self, n: Node) -> tuple[str | None, ...]:
+        """``n.argument_names()``, read once per function for positional inputs."""
+        if n.input_keywords is not None:
+            return n.input_keywords
+        key = (id(n.func), len(n.inputs))
+        cached = self._arguments.get(key)
+        if cached is None or cached[0] is not n.func:
+            cached = self._arguments[key] = (n.func, n.argument_names())
+        return cached[1]
 
     def __call__(self, func: Callable[..., Any]) -> dict[str, Any]:
         key = id(func)
         cached = self._hints.get(key)
         if cached is None or cached[0] is not func:
-            cached = (func, _type_hints(func))
+            cached = (func, type_hints(func))
             self._hints[key] = cached
         return cached[1]
 
 
-def _type_hints(target: Any) -> dict[str, Any]:
+def type_hints(target: Any) -> dict[str, Any]:
+    """``typing.get_type_hints(target)``, or nothing when the hints cannot be resolved."""
     if not hasattr(target, "__annotations__") and not isinstance(target, type):
         return {}
     try:
@@ -184,7 +211,7 @@ def _input_annotations(n: Node, hints: _HintCache) -> Iterable[tuple[str, str, A
     annotations = hints(n.func)
     if not annotations:
         return
-    for name, argument in zip(n.inputs, n.argument_names(), strict=True):
+    for name, argument in zip(n.inputs, hints.arguments(n), strict=True):
         accepted = None if argument is None else annotations.get(argument)
         if argument is not None and accepted is not None:
             yield name, argument, accepted

@@ -9,12 +9,12 @@ all invalid parameters are reported together, up front.
 from __future__ import annotations
 
 import dataclasses
-import typing
 from collections.abc import Mapping
 from typing import Any
 
 from datamill.errors import RunnerError
 from datamill.pipeline import Node, is_parameter
+from datamill.runner._annotations import type_hints
 
 __all__ = ["convert_nested", "convert_parameter", "typed_parameters"]
 
@@ -26,7 +26,7 @@ def typed_parameters(node: Node) -> dict[str, type]:
             break
     else:
         return {}  # the common case, decided without reading annotations
-    hints = _hints(node.func)
+    hints = type_hints(node.func)
     if not hints:
         return {}
     found = {}
@@ -67,7 +67,7 @@ def _dataclass(cls: type, value: Any, where: str) -> Any:
     if unknown:
         known = ", ".join(fields)
         raise TypeError(f"unknown field {', '.join(map(repr, unknown))} (fields: {known})")
-    hints = _hints(cls)
+    hints = type_hints(cls)
     converted = {}
     for key, item in value.items():
         field_type = hints.get(key)
@@ -102,13 +102,6 @@ def _is_structured(annotation: object) -> bool:
     if not isinstance(annotation, type):
         return False
     return dataclasses.is_dataclass(annotation) or hasattr(annotation, "model_validate")
-
-
-def _hints(target: Any) -> dict[str, Any]:
-    try:
-        return typing.get_type_hints(target)
-    except Exception:  # unresolvable forward references: no typed parameters then
-        return {}
 
 
 def _one_line(exc: Exception) -> str:
