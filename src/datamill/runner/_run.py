@@ -113,7 +113,8 @@ def run_with(
     undeclared = {o for o in pipeline.outputs() if o not in catalog}  # before ensure() adds them
     recorder = ledger = None
     if tracking is not None:
-        planned = _plan(pipeline, catalog, tracking, undeclared)
+        by_name = _by_name(pipeline, catalog)
+        planned = _plan(pipeline, catalog, tracking, undeclared, by_name)
         if tracking.explain_only:
             return {}
         recorder = Recorder(
@@ -122,7 +123,7 @@ def run_with(
             executor.name,
             pipeline=pipeline,
             decisions=planned,
-            datasets=_by_name(pipeline, catalog),
+            datasets=by_name,
         )
         recorder.skipped()
         ledger = PartitionLedger(tracking.journal, run_id, tracking.decisions)
@@ -154,9 +155,12 @@ def run_with(
 
 
 def _plan(
-    pipeline: Pipeline, catalog: DataCatalog, tracking: Tracking, undeclared: set[str]
+    pipeline: Pipeline,
+    catalog: DataCatalog,
+    tracking: Tracking,
+    undeclared: set[str],
+    by_name: dict[str, Dataset],
 ) -> list[Decision]:
-    by_name = _by_name(pipeline, catalog)
     free = {o for o in undeclared if not by_name[o].persistent}
     fingerprints = NodeFingerprints(catalog, tracking.own_code)
     return plan(tracking, pipeline, by_name, fingerprints, free)
