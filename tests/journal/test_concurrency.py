@@ -9,7 +9,7 @@ import textwrap
 from contextlib import ExitStack
 from pathlib import Path
 
-from datamill.journal import Journal
+from datamill.journal import SCHEMA_VERSION, Journal
 
 WRITER = textwrap.dedent(
     """
@@ -73,4 +73,4 @@ def test_concurrent_writers_keep_every_record_and_the_file_intact(path: Path) ->
         assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
         assert raw.execute("SELECT count(*) FROM partitions").fetchone() == (PROCESSES * NODES,)
-        assert raw.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        assert raw.execute("SELECT count(*) FROM schema_version").fetchone() == (SCHEMA_VERSION,)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -180,3 +182,50 @@ def test_listing_runs_and_finding_producers_use_indexes(journal: Journal) -> Non
     assert "TEMP B-TREE" not in plans[0]
     assert any("USING INDEX datasets_saved" in plan for plan in plans)
     assert any("USING INDEX partitions_by_id" in plan for plan in plans)
+
+
+def test_a_version_1_journal_keeps_its_code_components_after_the_upgrade(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    with closing(sqlite3.connect(path, isolation_level=None)) as raw:
+        for statement in MIGRATIONS[0]:
+            raw.execute(statement)
+        raw.execute("INSERT INTO schema_version VALUES (1, '2025-11-22T10:15:00.000000+00:00')")
+        raw.execute("PRAGMA user_version = 1")
+        raw.execute(
+            "INSERT INTO runs VALUES ('r1', '__default__', 'succeeded', "
+            "'2025-11-22T10:15:00.000000+00:00', '2025-11-22T10:16:00.000000+00:00', "
+            "'2025-11-22T10:16:00.000000+00:00', '[]', '{}', NULL, NULL, NULL, '{}', "
+            "'sequential', 1, 'host', NULL, NULL)"
+        )
+        for node_id, name in enumerate(("a", "b"), start=1):
+            raw.execute(
+                "INSERT INTO nodes (id, run_id, node_name, status, reason, attempts, "
+                "code_fingerprint, code_components, params_components, input_fingerprints) "
+                "VALUES (?, 'r1', ?, 'ran', 'forced', 1, 'c1', ?, '{}', '{}')",
+                (node_id, name, json.dumps({"mod.f": "d1", "mod.helper": "d2"})),
+            )
+
+    with Journal(path) as journal:
+        nodes = journal.nodes("r1")
+
+    assert [dict(n.code_components) for n in nodes] == [{"mod.f": "d1", "mod.helper": "d2"}] * 2
+    assert user_version(path) == SCHEMA_VERSION
+    with sqlite3.connect(path) as raw:
+        columns = [row[1] for row in raw.execute("PRAGMA table_info(nodes)")]
+        assert "code_components" not in columns
+        assert raw.execute("SELECT fingerprint FROM code").fetchall() == [("c1",)]
+
+
+def test_nodes_sharing_code_store_its_components_once(journal: Journal) -> None:
+    start(journal, "r1")
+    components = {"mod.f": "d1", "mod.helper": "d2"}
+    journal.record_nodes("r1", [ran(name, code_components=components) for name in ("a", "b", "c")])
+    start(journal, "r2", second=10)
+    journal.record_node("r2", ran("a", second=11, code_components=components))
+
+    with sqlite3.connect(journal.path) as raw:
+        assert raw.execute("SELECT fingerprint, components FROM code").fetchall() == [
+            ("c1", json.dumps(components, separators=(",", ":")))
+        ]
+    assert [dict(n.code_components) for n in journal.nodes("r1")] == [components] * 3
+    assert journal.last_success("a").code_components == components

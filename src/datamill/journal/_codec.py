@@ -19,7 +19,9 @@ __all__ = ["dumps", "from_timestamp", "loads", "to_timestamp"]
 
 def to_timestamp(value: datetime) -> str:
     """``value`` as fixed-width UTC text (``value`` must be aware)."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 def from_timestamp(text: str) -> datetime:

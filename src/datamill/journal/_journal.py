@@ -55,11 +55,13 @@ _INSERT_RUN: Final = (
     "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_NODE: Final = (
-    "INSERT INTO nodes (run_id, node_name, status, reason, started, ended, duration, "
-    "peak_memory, attempts, code_fingerprint, code_components, params_fingerprint, "
-    "params_components, input_fingerprints, error) "
+    "INSERT INTO nodes (id, run_id, node_name, status, reason, started, ended, duration, "
+    "peak_memory, attempts, code_fingerprint, params_fingerprint, params_components, "
+    "input_fingerprints, error) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_LAST_NODE_ID: Final = "SELECT coalesce(max(id), 0) FROM nodes"
+_INSERT_CODE: Final = "INSERT OR IGNORE INTO code (fingerprint, components) VALUES (?, ?)"
 _INSERT_DATASET: Final = (
     "INSERT INTO datasets (node_id, dataset, role, version, fingerprint, persisted) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -115,6 +117,7 @@ class Journal:
         self.busy_timeout = busy_timeout
         self.stale_after = stale_after
         self._lock = threading.Lock()
+        self._code_written: set[str] = set()  # code fingerprints this object wrote
         self._connection: sqlite3.Connection | None = connect(self.path, busy_timeout)
         self._connection.row_factory = sqlite3.Row
 
@@ -200,13 +203,38 @@ class Journal:
         rows = [_node_row(run_id, record) for record in batch]
         if not rows:
             return
+        code = self._new_code(batch)
         with self._write() as connection:
             self._touch(connection, run_id)
-            datasets: list[tuple[object, ...]] = []
-            for row, record in zip(rows, batch, strict=True):
-                node_id = connection.execute(_INSERT_NODE, row).lastrowid
-                datasets.extend(_dataset_rows(node_id, record))
-            connection.executemany(_INSERT_DATASET, datasets)
+            if code:
+                connection.executemany(_INSERT_CODE, code)
+            # The write lock is held: the ids after the largest one are this batch's.
+            (last,) = connection.execute(_LAST_NODE_ID).fetchone()
+            first = last + 1
+            connection.executemany(_INSERT_NODE, [(first + i, *row) for i, row in enumerate(rows)])
+            connection.executemany(
+                _INSERT_DATASET,
+                [
+                    (first + i, d.name, d.role, d.version, d.fingerprint, d.persisted)
+                    for i, record in enumerate(batch)
+                    for d in record.datasets
+                ],
+            )
+        self._code_written.update(fingerprint for fingerprint, _ in code)
+
+    def _new_code(self, batch: Iterable[NodeRecord]) -> list[tuple[str, str]]:
+        """The code fingerprints of ``batch`` not yet written, with their components' JSON.
+
+        Components are kept once per fingerprint (a digest of them), so each is encoded
+        and written only the first time this journal object meets it.
+        """
+        new: dict[str, str] = {}
+        for record in batch:
+            fingerprint = record.code_fingerprint
+            if fingerprint is None or fingerprint in self._code_written or fingerprint in new:
+                continue
+            new[fingerprint] = dumps(record.code_components)
+        return list(new.items())
 
     def record_partition(
         self,
@@ -518,12 +546,6 @@ def _check_belongs(record: NodeRecord, run_id: str) -> None:
         )
 
 
-def _dataset_rows(node_id: int | None, record: NodeRecord) -> list[tuple[object, ...]]:
-    return [
-        (node_id, d.name, d.role, d.version, d.fingerprint, d.persisted) for d in record.datasets
-    ]
-
-
 def _node_row(run_id: str, record: NodeRecord) -> tuple[object, ...]:
     return (
         run_id,
@@ -536,10 +558,9 @@ def _node_row(run_id: str, record: NodeRecord) -> tuple[object, ...]:
         record.peak_memory,
         record.attempts,
         record.code_fingerprint,
-        dumps(record.code_components),
         record.params_fingerprint,
-        dumps(record.params_components),
-        dumps(record.input_fingerprints),
+        dumps(record.params_components) if record.params_components else "{}",
+        dumps(record.input_fingerprints) if record.input_fingerprints else "{}",
         record.error,
     )
 

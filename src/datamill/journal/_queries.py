@@ -204,9 +204,16 @@ def _node_counts(
 # -- nodes -----------------------------------------------------------------------------------
 
 
+_NODES: Final = (
+    "SELECT n.*, c.components AS code_components FROM nodes n "
+    "LEFT JOIN code c ON c.fingerprint = n.code_fingerprint"
+)
+"""Node records with their code fingerprint's components (add a WHERE clause on ``n``)."""
+
+
 def run_nodes(connection: sqlite3.Connection, run_id: str) -> tuple[NodeRecord, ...]:
     """The node records of run ``run_id``, in the order they were recorded."""
-    rows = connection.execute("SELECT * FROM nodes WHERE run_id = ? ORDER BY id", (run_id,))
+    rows = connection.execute(f"{_NODES} WHERE n.run_id = ? ORDER BY n.id", (run_id,))
     nodes = rows.fetchall()
     datasets = _datasets_by_node(
         connection,
@@ -221,12 +228,12 @@ def last_success(
     connection: sqlite3.Connection, node_name: str, pipeline: str | None
 ) -> NodeRecord | None:
     """The most recent record of ``node_name`` with status ``ran``, if there is one."""
-    sql = "SELECT * FROM nodes WHERE node_name = ? AND status = 'ran'"
+    sql = f"{_NODES} WHERE n.node_name = ? AND n.status = 'ran'"
     args: tuple[str, ...] = (node_name,)
     if pipeline is not None:
-        sql += " AND run_id IN (SELECT run_id FROM runs WHERE pipeline = ?)"
+        sql += " AND n.run_id IN (SELECT run_id FROM runs WHERE pipeline = ?)"
         args = (node_name, pipeline)
-    row = connection.execute(f"{sql} ORDER BY ended DESC, id DESC LIMIT 1", args).fetchone()
+    row = connection.execute(f"{sql} ORDER BY n.ended DESC, n.id DESC LIMIT 1", args).fetchone()
     if row is None:
         return None
     datasets = _datasets_by_node(
@@ -246,7 +253,7 @@ def _node(row: sqlite3.Row, datasets: Sequence[DatasetRecord]) -> NodeRecord:
         peak_memory=row["peak_memory"],
         attempts=row["attempts"],
         code_fingerprint=row["code_fingerprint"],
-        code_components=loads(row["code_components"]),
+        code_components=loads(row["code_components"] or "{}"),
         params_fingerprint=row["params_fingerprint"],
         params_components=loads(row["params_components"]),
         input_fingerprints=loads(row["input_fingerprints"]),

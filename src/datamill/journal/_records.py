@@ -154,14 +154,26 @@ class NodeRecord:
     run_id: str | None = None
 
     def __post_init__(self) -> None:
-        what = f"Node {self.node_name!r}"
-        check_choice(self.status, NODE_STATUSES, f"Status of node {self.node_name!r}")
-        _check_aware(self.started, f"{what}: start time")
-        _check_aware(self.ended, f"{what}: end time")
-        _check_not_negative(self.duration, f"{what}: duration")
-        _check_not_negative(self.peak_memory, f"{what}: peak memory")
-        _check_not_negative(self.attempts, f"{what}: attempts")
-        object.__setattr__(self, "datasets", tuple(self.datasets))
+        if not self._plainly_valid():  # the common case, checked fast: a runner makes many
+            what = f"Node {self.node_name!r}"
+            check_choice(self.status, NODE_STATUSES, f"Status of node {self.node_name!r}")
+            _check_aware(self.started, f"{what}: start time")
+            _check_aware(self.ended, f"{what}: end time")
+            _check_not_negative(self.duration, f"{what}: duration")
+            _check_not_negative(self.peak_memory, f"{what}: peak memory")
+            _check_not_negative(self.attempts, f"{what}: attempts")
+        if type(self.datasets) is not tuple:
+            object.__setattr__(self, "datasets", tuple(self.datasets))
+
+    def _plainly_valid(self) -> bool:
+        return (
+            self.status in NODE_STATUSES
+            and (self.started is None or self.started.tzinfo is UTC)
+            and (self.ended is None or self.ended.tzinfo is UTC)
+            and (self.duration is None or self.duration >= 0)
+            and (self.peak_memory is None or self.peak_memory >= 0)
+            and self.attempts >= 0
+        )
 
     @property
     def loads(self) -> tuple[DatasetRecord, ...]:

@@ -10,6 +10,8 @@ JSON text. Indexes serve the queries the runner and the command line make: the r
 newest first (``runs_by_start``, ``runs_by_pipeline``), a run's nodes (``nodes_by_run``),
 the last successful execution of a node (``nodes_last_success``), the producers of a
 dataset (``datasets_saved``) and a node's committed partitions (``partitions_by_id``).
+A code fingerprint's components (which functions, classes and constants it covers, each
+with its own digest) are kept once in ``code``, which node records refer to.
 """
 
 from __future__ import annotations
@@ -99,11 +101,27 @@ _V1: Final = (
     "CREATE INDEX partitions_by_id ON partitions (node_name, dataset, partition_id)",
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+_V2: Final = (
+    # Version 2 keeps each code fingerprint's components once, instead of once per node
+    # record: nodes that share a function, and runs that did not change it, share them.
+    """
+    CREATE TABLE code (
+        fingerprint TEXT PRIMARY KEY,
+        components TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
+    """
+    INSERT OR IGNORE INTO code (fingerprint, components)
+    SELECT code_fingerprint, code_components FROM nodes WHERE code_fingerprint IS NOT NULL
+    """,
+    "ALTER TABLE nodes DROP COLUMN code_components",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 """``MIGRATIONS[i]``: the statements that upgrade schema version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 """The schema this datamill writes; a journal with a higher version is refused."""
 
-TABLES: Final = frozenset({"schema_version", "runs", "nodes", "datasets", "partitions"})
+TABLES: Final = frozenset({"schema_version", "runs", "nodes", "code", "datasets", "partitions"})
 """The tables of the current schema."""

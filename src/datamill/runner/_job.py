@@ -145,6 +145,8 @@ class NodeJob:
             node, 1 once it started (each partition is retried on its own).
         partitions: For a partitionwise node, once prepared: which partitions it computes,
             and how many it computed so far.
+        peak_memory: The peak resident memory in bytes while the node's function ran, when
+            the executor measures it (the process executor does, in its worker); else None.
     """
 
     __slots__ = (
@@ -155,6 +157,7 @@ class NodeJob:
         "inputs",
         "node",
         "partitions",
+        "peak_memory",
         "retry",
         "started",
     )
@@ -169,6 +172,7 @@ class NodeJob:
         self.partitions: PartitionPlan | None = None
         self.started: float | None = None  # wall-clock times (time.time()) of the job
         self.ended: float | None = None
+        self.peak_memory: int | None = None  # set by executors that measure it per node
 
     def run(self) -> BaseException | None:
         """Run every phase here; return the error instead of raising it.

@@ -111,9 +111,10 @@ def run_with(
     _raise_problems([*problems, *find_problems(pipeline, catalog, executor, typed=typed)])
     run_id = run_id or new_run_id()
     undeclared = {o for o in pipeline.outputs() if o not in catalog}  # before ensure() adds them
-    recorder = ledger = None
+    recorder = ledger = resolved = None
     if tracking is not None:
-        by_name = _by_name(pipeline, catalog)
+        resolved = _resolve_datasets(pipeline, catalog)
+        by_name = {name: resolved[1][slot] for name, slot in resolved[0].items()}
         planned = _plan(pipeline, catalog, tracking, undeclared, by_name)
         if tracking.explain_only:
             return {}
@@ -131,6 +132,7 @@ def run_with(
             runs = [n for n, d in zip(pipeline.graph.nodes, planned, strict=True) if d.runs]
             pipeline = Pipeline(runs)
             typed = [typed_parameters(n) for n in pipeline.graph.nodes]
+            resolved = None
     try:
         outputs = _run_checked(
             pipeline,
@@ -143,6 +145,7 @@ def run_with(
             undeclared,
             default_retry=default_retry,
             ledger=ledger,
+            resolved=resolved,
         )
     except BaseException as exc:
         if recorder is not None:
@@ -166,11 +169,6 @@ def _plan(
     return plan(tracking, pipeline, by_name, fingerprints, free)
 
 
-def _by_name(pipeline: Pipeline, catalog: DataCatalog) -> dict[str, Dataset]:
-    names, datasets = _resolve_datasets(pipeline, catalog)
-    return {name: datasets[slot] for name, slot in names.items()}
-
-
 def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
     pipeline: Pipeline,
     catalog: DataCatalog,
@@ -183,8 +181,9 @@ def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
     *,
     default_retry: Retry | None = None,
     ledger: PartitionLedger | None = None,
+    resolved: tuple[dict[str, int], list[Dataset]] | None = None,
 ) -> dict[str, Any]:
-    names, datasets = _resolve_datasets(pipeline, catalog)
+    names, datasets = resolved or _resolve_datasets(pipeline, catalog)
     # Free outputs: undeclared, and kept only in memory (a catch-all may store them instead).
     free_outputs = sorted(
         o for o in pipeline.outputs() if o in undeclared and not datasets[names[o]].persistent

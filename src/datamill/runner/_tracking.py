@@ -241,7 +241,7 @@ class Recorder:
                 reason=reason,
                 inputs=inputs,
                 datasets=tuple(datasets),
-                peak_memory=_peak_memory(),
+                peak_memory=_peak_memory() if job.peak_memory is None else job.peak_memory,
                 **timing,
             )
         )
@@ -343,6 +343,8 @@ def _moment(seconds: float | None) -> datetime | None:
 
 
 def _combined(params: Mapping[str, str | None]) -> str | None:
+    if not params:
+        return _NO_PARAMS
     if any(v is None for v in params.values()):
         return None
     digest = hashlib.blake2b(digest_size=16)
@@ -351,10 +353,18 @@ def _combined(params: Mapping[str, str | None]) -> str | None:
     return digest.hexdigest()
 
 
-def _peak_memory() -> int | None:
-    """The peak resident memory of this process so far, in bytes (None where unknown)."""
-    try:
-        import resource  # Unix only
-    except ImportError:
+if sys.platform == "win32":  # pragma: no cover - no resource module
+
+    def _peak_memory() -> int | None:
+        """The peak resident memory of this process so far (unknown here)."""
         return None
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT
+
+else:
+    import resource
+
+    def _peak_memory() -> int | None:
+        """The peak resident memory of this process so far, in bytes."""
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT
+
+
+_NO_PARAMS: Final = hashlib.blake2b(digest_size=16).hexdigest()  # `_combined` of no parameter
