@@ -168,6 +168,27 @@ def test_latest_run_is_the_most_recently_started_matching_run(journal: Journal) 
     assert journal.latest_run(status="failed", pipeline="ml") is None
 
 
+def test_a_run_finished_by_a_successful_resume_is_skipped_on_request(journal: Journal) -> None:
+    start(journal, "a", second=0)
+    journal.finish_run("a", "failed")
+    start(journal, "b", second=10, resumes="a")
+    journal.finish_run("b", "failed")  # a failed resume finishes nothing
+    assert journal.run("b").resumes == "a"
+    failed = ("failed", "interrupted", "crashed")
+
+    assert [r.run_id for r in journal.runs(status=failed)] == ["b", "a"]
+    start(journal, "c", second=20, resumes="b")
+    journal.finish_run("c", "succeeded")
+
+    latest = journal.latest_run(status=failed, skip_resumed=True)
+    assert latest is not None
+    assert latest.run_id == "a"  # b was finished by c; a still is not finished
+    found = journal.latest_run(status=failed)
+    assert found is not None
+    assert found.run_id == "b"
+    assert [r.resumes for r in journal.runs()] == ["b", "a", None]
+
+
 def test_a_run_is_found_by_id_unique_prefix_or_latest(journal: Journal) -> None:
     start(journal, "20261122T101500.000001Z-aaaaaa", second=0)
     start(journal, "20261122T101500.000001Z-abbbbb", second=1)

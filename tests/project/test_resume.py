@@ -423,13 +423,33 @@ def test_resume_finishes_the_latest_failed_run_even_after_a_successful_one(chain
     assert chain.ran() == Counter(names(range(NODES)))
     assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
 
-    # The failed run stays the latest failed one: resuming it again finds nothing to redo.
+    with Journal(chain.journal_path) as journal:
+        resume = journal.run("latest")
+    assert (resume.status, resume.resumes) == ("succeeded", first.run_id)
+    shown = chain.datamill("runs", "show", resume.run_id)
+    assert f"Resumes:     {first.run_id}" in shown.stdout
+
+    # The resume finished the failed run: there is nothing left to resume.
     again = chain.datamill("run", "--resume")
 
-    assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith(f"Resuming run {first.run_id} (failed, started ")
-    assert f"Skipped {NODES} node(s), unchanged: " in again.stdout
+    assert again.returncode == 1
+    assert "has no failed, interrupted or crashed run left to finish" in again.stderr
     assert chain.ran() == Counter(names(range(NODES)))
+
+
+def test_a_resume_that_fails_is_what_the_next_resume_finishes(chain: Chain) -> None:
+    assert chain.datamill("run", "--pipeline", "chain", MILL_FAIL_IN="n20").returncode == 1
+    assert chain.datamill("run", "--resume", MILL_FAIL_IN="n30").returncode == 1
+    with Journal(chain.journal_path) as journal:
+        failed_resume, first = journal.runs(limit=2)
+    assert failed_resume.resumes == first.run_id
+
+    resumed = chain.datamill("run", "--resume")
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.startswith(f"Resuming run {failed_resume.run_id} (failed, started ")
+    assert chain.ran() == Counter(names(range(NODES)))
+    assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
 
 
 def test_resume_without_any_recorded_run_says_there_is_nothing_to_resume(chain: Chain) -> None:
@@ -471,8 +491,8 @@ def test_resume_when_every_run_succeeded_says_there_is_nothing_to_resume(chain: 
     [line] = result.stderr.splitlines()
     assert line == (
         f"Error: Nothing to resume: the journal {chain.journal_path} has no failed, interrupted "
-        f"or crashed run (the latest, {run_id!r}, succeeded). To run again with a finished "
-        "run's options, give its id."
+        f"or crashed run left to finish (the latest run, {run_id!r}, succeeded). To run again "
+        "with a finished run's options, give its id."
     )
     resumed = chain.datamill("run", "--resume", run_id)  # by id: runs again with its options
     assert resumed.returncode == 0, resumed.stderr

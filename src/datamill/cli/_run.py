@@ -94,7 +94,8 @@ def run(
     options = collect_run_options(values)
     modes = RunModes(force=_forced(force), incremental=incremental, explain=explain, resume=resume)
     if resume is not None:
-        options = _resumed_options(resume, options, incremental)
+        options, resumed = _resumed_options(resume, options, incremental)
+        modes = replace(modes, resume=resumed)
     run_project(options, progress=progress, modes=modes)
 
 
@@ -106,7 +107,7 @@ class RunModes:
         force: Run every node (True) or these nodes even if unchanged.
         incremental: Skip unchanged nodes (None: the project's setting).
         explain: Report the decisions without running.
-        resume: The run being finished, if any.
+        resume: The id of the run being finished, if any.
     """
 
     force: bool | tuple[str, ...] = False
@@ -123,8 +124,10 @@ def _forced(value: str | None) -> bool | tuple[str, ...]:
     return split_names([value]) or True
 
 
-def _resumed_options(run_ref: str, given: RunOptions, incremental: bool | None) -> RunOptions:
-    """The options of the run ``run_ref`` names; executor and workers may be given anew.
+def _resumed_options(
+    run_ref: str, given: RunOptions, incremental: bool | None
+) -> tuple[RunOptions, str]:
+    """The options and id of the run ``run_ref`` names; executor and workers may be new.
 
     Raises:
         click.UsageError: Other run options were given: they would be ignored.
@@ -136,7 +139,7 @@ def _resumed_options(run_ref: str, given: RunOptions, incremental: bool | None) 
     click.echo(f"Resuming run {detail.run_id} ({detail.status}, started {started}).")
     recorded = detail.options
     conf_source = recorded.get("conf_source")
-    return RunOptions(
+    options = RunOptions(
         pipeline=recorded.get("pipeline"),
         nodes=_names(recorded.get("nodes")),
         from_nodes=_names(recorded.get("from_nodes")),
@@ -152,6 +155,7 @@ def _resumed_options(run_ref: str, given: RunOptions, incremental: bool | None) 
         load_versions=dict(recorded.get("load_versions") or {}),
         conf_source=None if conf_source is None else Path(conf_source),
     )
+    return options, detail.run_id
 
 
 def _run_to_resume(run_ref: str) -> RunDetail:
@@ -267,6 +271,7 @@ def _session_run(session: Session, options: RunOptions, modes: RunModes) -> dict
         incremental=True if modes.resume is not None else modes.incremental,
         explain=modes.explain,
         command=["datamill", *sys.argv[1:]],
+        resumes=modes.resume,
     )
 
 

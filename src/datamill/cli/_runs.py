@@ -196,6 +196,8 @@ def _header_rows(detail: RunDetail) -> list[tuple[str, str]]:
     ]
     if detail.error:
         rows.insert(1, ("Error", detail.error))
+    if detail.resumes:
+        rows.insert(2, ("Resumes", detail.resumes))
     return rows
 
 

@@ -51,8 +51,8 @@ DEFAULT_BUSY_TIMEOUT: Final = 30.0
 
 _INSERT_RUN: Final = (
     "INSERT INTO runs (run_id, pipeline, status, started, last_seen, command, options, env, "
-    "git_commit, git_dirty, parameters, executor, pid, host, process_token) "
-    "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "git_commit, git_dirty, parameters, executor, pid, host, process_token, resumes) "
+    "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_NODE: Final = (
     "INSERT INTO nodes (id, run_id, node_name, status, reason, started, ended, duration, "
@@ -349,8 +349,13 @@ class Journal:
         self,
         status: RunStatus | Collection[RunStatus] | None = None,
         pipeline: str | None = None,
+        *,
+        skip_resumed: bool = False,
     ) -> RunDetail | None:
         """The most recently started run with that status and pipeline, or ``None``.
+
+        With ``skip_resumed``, a run that a later run resumed successfully (one started
+        with ``RunStart(resumes=...)`` that succeeded) does not count: it is finished.
 
         Example:
             >>> journal.latest_run(status=("failed", "crashed", "interrupted"))  # doctest: +SKIP
@@ -364,6 +369,7 @@ class Journal:
                 pipeline=pipeline,
                 stale_after=self.stale_after,
                 now=now,
+                skip_resumed=skip_resumed,
             )
             with closing(found):
                 first = next(found, None)
@@ -535,6 +541,7 @@ def _run_row(start: RunStart) -> tuple[object, ...]:
         start.pid,
         start.host,
         PROCESS_TOKEN if start.pid == os.getpid() else None,
+        start.resumes,
     )
 
 

@@ -108,10 +108,19 @@ def iter_runs(
     pipeline: str | None,
     stale_after: timedelta | None,
     now: datetime,
+    skip_resumed: bool = False,
 ) -> Generator[tuple[sqlite3.Row, RunStatus], None, None]:
-    """Each run row with its derived status, newest first, filtered by status and pipeline."""
+    """Each run row with its derived status, newest first, filtered by status and pipeline.
+
+    With ``skip_resumed``, runs that a later run resumed successfully are left out.
+    """
     clauses: list[str] = []
     args: list[Any] = []
+    if skip_resumed:
+        clauses.append(
+            "run_id NOT IN (SELECT resumes FROM runs WHERE resumes IS NOT NULL "
+            "AND status = 'succeeded')"
+        )
     if pipeline is not None:
         clauses.append("pipeline = ?")
         args.append(pipeline)
@@ -182,6 +191,7 @@ def _summary(row: sqlite3.Row, status: RunStatus, counts: dict[str, int]) -> Run
         nodes_skipped=counts.get("skipped", 0),
         nodes_failed=counts.get("failed", 0),
         nodes_not_reached=counts.get("not_reached", 0),
+        resumes=row["resumes"],
     )
 
 

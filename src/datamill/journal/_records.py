@@ -207,6 +207,8 @@ class RunStart:
         started: When the run started; now by default.
         pid: The process running it; this process by default.
         host: The machine running it; this one by default.
+        resumes: The id of the failed, interrupted or crashed run this run finishes, when
+            it is a resume (once it succeeds, `Journal.latest_run` can skip that run).
 
     Raises:
         ValueError: If the run id is empty or ``"latest"`` (which names the latest run),
@@ -229,6 +231,7 @@ class RunStart:
     started: datetime = field(default_factory=utc_now)
     pid: int = field(default_factory=os.getpid)
     host: str = field(default_factory=socket.gethostname)
+    resumes: str | None = None
 
     def __post_init__(self) -> None:
         if not self.run_id or self.run_id != self.run_id.strip() or self.run_id == "latest":
@@ -259,6 +262,7 @@ class RunSummary:
         nodes_skipped: ... ``"skipped"``.
         nodes_failed: ... ``"failed"``.
         nodes_not_reached: ... ``"not_reached"``.
+        resumes: The run this one resumed (finished), if it was a resume.
     """
 
     run_id: str
@@ -274,6 +278,7 @@ class RunSummary:
     nodes_skipped: int
     nodes_failed: int
     nodes_not_reached: int
+    resumes: str | None
 
     @property
     def duration(self) -> float | None:

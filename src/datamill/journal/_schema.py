@@ -115,6 +115,8 @@ _V2: Final = (
     SELECT code_fingerprint, code_components FROM nodes WHERE code_fingerprint IS NOT NULL
     """,
     "ALTER TABLE nodes DROP COLUMN code_components",
+    # ... and records which run a run resumed, so that a finished resume hides its run.
+    "ALTER TABLE runs ADD COLUMN resumes TEXT",
 )
 
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)

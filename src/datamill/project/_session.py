@@ -199,6 +199,7 @@ class Session:
         incremental: bool | None = None,
         explain: bool = False,
         command: Iterable[str] = (),
+        resumes: str | None = None,
     ) -> dict[str, Any]:
         """Run a pipeline of the project, or a slice of it, and return its free outputs.
 
@@ -225,6 +226,8 @@ class Session:
             incremental: Skip unchanged nodes; defaults to the ``incremental`` setting.
             explain: Decide what would run and why (see `last_plan`), but run nothing.
             command: The command line, for the journal.
+            resumes: The id of the run this run finishes, for the journal (`resume` gives
+                it): once this run succeeds, resuming the latest run no longer finds that one.
 
         Raises:
             ProjectError: Unknown pipeline, or the session is closed.
@@ -254,7 +257,7 @@ class Session:
         }
         tracking = Tracking(
             self.journal,
-            self._run_info(pipeline_name, options, command, catalog),
+            self._run_info(pipeline_name, options, command, catalog, resumes),
             own_code=[self.metadata.source_dir],
             incremental=self.settings.incremental if incremental is None else incremental,
             force=force if isinstance(force, bool) else list(force),
@@ -316,6 +319,7 @@ class Session:
             load_versions=options.get("load_versions") or None,
             incremental=True,
             command=command,
+            resumes=detail.run_id,
         )
 
     def resume_options(self, run: str = "latest") -> dict[str, Any]:
@@ -398,6 +402,7 @@ class Session:
         options: Mapping[str, Any],
         command: Iterable[str],
         catalog: DataCatalog,
+        resumes: str | None,
     ) -> RunInfo:
         from datamill.journal import git_state
 
@@ -410,6 +415,7 @@ class Session:
             parameters=dict(catalog.parameters),
             git_commit=commit,
             git_dirty=dirty,
+            resumes=resumes,
         )
 
     def _check_resumable_here(self, detail: RunDetail) -> None:
@@ -455,7 +461,8 @@ def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
     Args:
         journal: The project's run journal.
         run: A run id, a unique prefix of one, or ``"latest"``: the latest run that failed,
-            was interrupted or crashed (a successful run started since does not hide it).
+            was interrupted or crashed and that no resume has finished since (another
+            successful run started since does not hide it).
 
     Raises:
         JournalError: No such run (with the closest ids), or, for ``"latest"``, no run to
@@ -463,7 +470,7 @@ def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
     """
     if run != LATEST_RUN:
         return journal.run(run)
-    found = journal.latest_run(status=RESUMABLE)
+    found = journal.latest_run(status=RESUMABLE, skip_resumed=True)
     if found is not None:
         return found
     recent = journal.runs(limit=1)
@@ -471,7 +478,7 @@ def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
         why = "records no run yet. Run the pipeline first"
     else:
         why = (
-            "has no failed, interrupted or crashed run (the latest, "
+            "has no failed, interrupted or crashed run left to finish (the latest run, "
             f"{recent[0].run_id!r}, {recent[0].status}). To run again with a finished run's "
             "options, give its id"
         )

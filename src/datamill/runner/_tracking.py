@@ -57,6 +57,7 @@ class RunInfo:
         parameters: The resolved parameters.
         git_commit: The project's git commit, if any.
         git_dirty: Whether the working tree had uncommitted changes.
+        resumes: The run this run resumes, if it is a resume.
     """
 
     pipeline: str = "__default__"
@@ -66,6 +67,7 @@ class RunInfo:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     git_commit: str | None = None
     git_dirty: bool | None = None
+    resumes: str | None = None
 
 
 @dataclass(slots=True)
@@ -194,6 +196,7 @@ class Recorder:
                 git_dirty=info.git_dirty,
                 parameters=dict(info.parameters),
                 executor=executor,
+                resumes=info.resumes,
             )
         )
 
