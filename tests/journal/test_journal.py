@@ -348,3 +348,14 @@ def test_a_journal_is_read_back_after_reopening(path: Path) -> None:
     with Journal(path) as reopened:
         detail = reopened.run("r1")
     assert (detail.status, [n.node_name for n in detail.nodes]) == ("succeeded", ["n1"])
+
+
+def test_a_file_hash_is_found_only_with_the_stamp_it_was_kept_with(journal: Journal) -> None:
+    url = "file:///data/model.pkl"
+    assert journal.file_hash(url, "10:1.5:7") is None
+    journal.remember_file_hash(url, "10:1.5:7", "d1")
+    journal.remember_file_hash(url, "12:2.5:7", "d2")  # the file changed: the hash is replaced
+
+    assert journal.file_hash(url, "12:2.5:7") == "d2"
+    assert journal.file_hash(url, "10:1.5:7") is None
+    assert journal.file_hash("file:///data/other.pkl", "12:2.5:7") is None

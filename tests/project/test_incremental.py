@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from datamill.io import _file as file_module
 from datamill.journal import Journal
 from datamill.project import Session
 from tests.project.conftest import PACKAGE, Project, build_project
@@ -236,3 +237,28 @@ def test_assume_unchanged_must_be_a_boolean() -> None:
     catalog = DataCatalog.from_config({"api": {"type": "MemoryDataset", "assume_unchanged": True}})
     assert catalog["api"].assume_unchanged
     assert catalog["api"].run_fingerprint() == "assumed-unchanged"
+
+
+def test_hashes_of_large_files_are_kept_in_the_journal_for_later_runs(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(file_module, "REMEMBER_FROM", 0)  # every file counts as large
+    run(project)
+    with Journal(project.root / ".datamill/journal.db") as journal:
+        raw_url = (project.root / "data/01_raw/raw.json").resolve().as_uri()
+        stored = journal.file_hash(raw_url, _stamp(project.root / "data/01_raw/raw.json"))
+    assert stored is not None
+
+    def no_reading(fs: object, path: str) -> str:
+        raise AssertionError(f"{path} was read again to hash it")
+
+    with monkeypatch.context() as patched:  # a later process knows every hash already
+        patched.setattr(file_module, "_hash_file", no_reading)
+        assert run(project) == []
+    (project.root / "data/01_raw/raw.json").write_text("[1, 2, 30]\n", encoding="utf-8")
+    assert "counted" in run(project)  # a changed file has another stamp: hashed again
+
+
+def _stamp(path: Path) -> str:
+    info = path.stat()
+    return f"{info.st_size}:{info.st_mtime}:{info.st_ino}"

@@ -2,6 +2,7 @@
 
 from datamill.io._catalog import DataCatalog
 from datamill.io._dataset import AbstractDataset
+from datamill.io._file import HashStore, remembered_hashes
 from datamill.io._memory import CopyMode, MemoryDataset
 from datamill.io._registry import (
     BUILTIN_TYPES,
@@ -19,8 +20,10 @@ __all__ = [
     "BuiltinType",
     "CopyMode",
     "DataCatalog",
+    "HashStore",
     "MemoryDataset",
     "TypeRegistry",
     "default_registry",
+    "remembered_hashes",
     "resolve_type",
 ]

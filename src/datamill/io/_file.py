@@ -13,7 +13,10 @@ the latest version.
 
 **Fingerprints.** :meth:`FileDataset.fingerprint` identifies the current content cheaply:
 the object store's checksum (ETag, MD5) when it has one, else a BLAKE2 hash of the content,
-cached by size and modification time so an unchanged file is hashed once.
+cached by size and modification time so an unchanged file is hashed once. Within
+`remembered_hashes` (a session's runs use its journal), the hash of a file of at least
+`REMEMBER_FROM` bytes is also kept there, so that later processes do not read an unchanged
+large file again.
 """
 
 from __future__ import annotations
@@ -21,19 +24,54 @@ from __future__ import annotations
 import abc
 import contextlib
 import hashlib
+import logging
 import os
 import posixpath
 import secrets
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Final, Protocol, TypeVar
 
 from datamill.errors import DatasetError
 from datamill.io._dataset import AbstractDataset
 from datamill.io._versioning import generate_version, validate_version
 
-__all__ = ["FileDataset"]
+__all__ = ["REMEMBER_FROM", "FileDataset", "HashStore", "remembered_hashes"]
+
+REMEMBER_FROM: Final = 1 << 20
+"""Files at least this large (bytes) have their content hash kept in the `HashStore`."""
+
+_log = logging.getLogger("datamill.io")
+
+
+class HashStore(Protocol):
+    """Where content hashes of files outlive the process (the run journal is one).
+
+    A hash is looked up by the file's URL and a stamp of its size, modification time and
+    (locally) inode: any change to the file gives another stamp.
+    """
+
+    def file_hash(self, url: str, stamp: str) -> str | None:
+        """The hash kept for ``url`` with that stamp, or ``None``."""
+
+    def remember_file_hash(self, url: str, stamp: str, digest: str) -> None:
+        """Keep ``digest`` as the hash of ``url`` while its stamp is ``stamp``."""
+
+
+_store: HashStore | None = None
+
+
+@contextlib.contextmanager
+def remembered_hashes(store: HashStore) -> Iterator[None]:
+    """Within the block, file datasets keep the content hashes of large files in ``store``."""
+    global _store  # noqa: PLW0603 - one store for every dataset object, in every thread
+    previous, _store = _store, store
+    try:
+        yield
+    finally:
+        _store = previous
+
 
 LoadT = TypeVar("LoadT")
 SaveT = TypeVar("SaveT")
@@ -286,12 +324,46 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
         key = (path, info.get("size"), stamp)
         cached = self._hash_cache.get(key)
         if cached is None:
-            digest = hashlib.blake2b(digest_size=16)
-            with fs.open(path, "rb") as stream:
-                for block in iter(lambda: stream.read(1 << 20), b""):
-                    digest.update(block)
-            cached = self._hash_cache[key] = digest.hexdigest()
+            store = _store if (info.get("size") or 0) >= REMEMBER_FROM else None
+            if store is None:
+                cached = _hash_file(fs, path)
+            else:
+                cached = _remembered_hash(store, fs, path, info, stamp)
+            self._hash_cache[key] = cached
         return cached
+
+
+def _hash_file(fs: Any, path: str) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with fs.open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _remembered_hash(
+    store: HashStore, fs: Any, path: str, info: Mapping[str, Any], stamp: object
+) -> str:
+    """The file's hash from ``store``, else computed and kept there.
+
+    The store only saves time: when it fails (say, a journal locked for too long), the
+    hash is computed and the failure logged.
+    """
+    url = fs.unstrip_protocol(path)
+    key = f"{info.get('size')}:{stamp}:{info.get('ino') or ''}"
+    try:
+        found = store.file_hash(url, key)
+    except Exception as error:  # a cache must not fail the run
+        _log.debug("could not look up the hash of %s: %s", url, error)
+        found = None
+    if found is not None:
+        return found
+    digest = _hash_file(fs, path)
+    try:
+        store.remember_file_hash(url, key, digest)
+    except Exception as error:  # a cache must not fail the run
+        _log.debug("could not keep the hash of %s: %s", url, error)
+    return digest
 
 
 @contextlib.contextmanager

@@ -271,6 +271,27 @@ class Journal:
             self._touch(connection, run_id)
             connection.execute(_INSERT_PARTITION, row)
 
+    def file_hash(self, url: str, stamp: str) -> str | None:
+        """The content hash kept for the file at ``url`` while its stamp is ``stamp``.
+
+        File datasets keep the hashes of large files here (see
+        `datamill.io.remembered_hashes`); the stamp says the file's size, modification time
+        and inode, so a changed file finds nothing.
+        """
+        with self._read() as connection:
+            row = connection.execute(
+                "SELECT digest FROM file_hashes WHERE url = ? AND stamp = ?", (url, stamp)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def remember_file_hash(self, url: str, stamp: str, digest: str) -> None:
+        """Keep ``digest`` as the content hash of ``url`` while its stamp is ``stamp``."""
+        with self._write() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO file_hashes (url, stamp, digest) VALUES (?, ?, ?)",
+                (url, stamp, digest),
+            )
+
     def finish_run(
         self,
         run_id: str,

@@ -117,6 +117,15 @@ _V2: Final = (
     "ALTER TABLE nodes DROP COLUMN code_components",
     # ... and records which run a run resumed, so that a finished resume hides its run.
     "ALTER TABLE runs ADD COLUMN resumes TEXT",
+    # ... and keeps the content hashes of large files, so that a run need not read an
+    # unchanged file again to know that it is unchanged.
+    """
+    CREATE TABLE file_hashes (
+        url TEXT PRIMARY KEY,
+        stamp TEXT NOT NULL,
+        digest TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
 )
 
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
@@ -125,5 +134,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 """The schema this datamill writes; a journal with a higher version is refused."""
 
-TABLES: Final = frozenset({"schema_version", "runs", "nodes", "code", "datasets", "partitions"})
+TABLES: Final = frozenset(
+    {"schema_version", "runs", "nodes", "code", "datasets", "partitions", "file_hashes"}
+)
 """The tables of the current schema."""

@@ -21,7 +21,7 @@ import pluggy
 from datamill.config import ConfigLoader
 from datamill.errors import DatamillError, JournalError, ProjectError
 from datamill.hooks import ENTRY_POINT_GROUP, create_hook_manager
-from datamill.io import DataCatalog
+from datamill.io import DataCatalog, remembered_hashes
 from datamill.io._versioning import generate_version
 from datamill.project._discovery import ProjectMetadata, find_project
 from datamill.project._registry import DEFAULT_PIPELINE, PipelineRegistry
@@ -264,15 +264,16 @@ class Session:
             explain_only=explain,
         )
         try:
-            return run_with(
-                pipeline,
-                catalog,
-                chosen,
-                self.hook_manager,
-                problems=problems,
-                tracking=tracking,
-                default_retry=self.settings.retry,
-            )
+            with remembered_hashes(self.journal):
+                return run_with(
+                    pipeline,
+                    catalog,
+                    chosen,
+                    self.hook_manager,
+                    problems=problems,
+                    tracking=tracking,
+                    default_retry=self.settings.retry,
+                )
         finally:
             self.last_plan = tracking.decisions
 
