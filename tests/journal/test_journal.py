@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from datamill.errors import DatamillError, JournalError
-from datamill.journal import DatasetRecord, Journal, NodeRecord, RunStart
+from datamill.journal import DatasetRecord, Journal, NodeRecord, RunStart, RunStatus
 from tests.journal.conftest import T0, at, ran, start
 
 
@@ -174,7 +174,7 @@ def test_a_run_finished_by_a_successful_resume_is_skipped_on_request(journal: Jo
     start(journal, "b", second=10, resumes="a")
     journal.finish_run("b", "failed")  # a failed resume finishes nothing
     assert journal.run("b").resumes == "a"
-    failed = ("failed", "interrupted", "crashed")
+    failed: tuple[RunStatus, ...] = ("failed", "interrupted", "crashed")
 
     assert [r.run_id for r in journal.runs(status=failed)] == ["b", "a"]
     start(journal, "c", second=20, resumes="b")

@@ -228,4 +228,6 @@ def test_nodes_sharing_code_store_its_components_once(journal: Journal) -> None:
             ("c1", json.dumps(components, separators=(",", ":")))
         ]
     assert [dict(n.code_components) for n in journal.nodes("r1")] == [components] * 3
-    assert journal.last_success("a").code_components == components
+    last = journal.last_success("a")
+    assert last is not None
+    assert last.code_components == components
