@@ -114,7 +114,38 @@ _V2: Final = (
     INSERT OR IGNORE INTO code (fingerprint, components)
     SELECT code_fingerprint, code_components FROM nodes WHERE code_fingerprint IS NOT NULL
     """,
-    "ALTER TABLE nodes DROP COLUMN code_components",
+    # The nodes table is rebuilt without its code_components column (ALTER TABLE ... DROP
+    # COLUMN needs SQLite 3.35, which some Python builds still lack).
+    """
+    CREATE TABLE nodes_v2 (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (run_id),
+        node_name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ran', 'skipped', 'failed', 'not_reached')),
+        reason TEXT NOT NULL,
+        started TEXT,
+        ended TEXT,
+        duration REAL,
+        peak_memory INTEGER,
+        attempts INTEGER NOT NULL,
+        code_fingerprint TEXT,
+        params_fingerprint TEXT,
+        params_components TEXT NOT NULL,
+        input_fingerprints TEXT NOT NULL,
+        error TEXT
+    )
+    """,
+    """
+    INSERT INTO nodes_v2
+    SELECT id, run_id, node_name, status, reason, started, ended, duration, peak_memory,
+        attempts, code_fingerprint, params_fingerprint, params_components,
+        input_fingerprints, error
+    FROM nodes
+    """,
+    "DROP TABLE nodes",
+    "ALTER TABLE nodes_v2 RENAME TO nodes",
+    "CREATE INDEX nodes_by_run ON nodes (run_id, status)",
+    "CREATE INDEX nodes_last_success ON nodes (node_name, status, ended)",
     # ... and records which run a run resumed, so that a finished resume hides its run.
     "ALTER TABLE runs ADD COLUMN resumes TEXT",
     # ... and keeps the content hashes of large files, so that a run need not read an
