@@ -152,7 +152,7 @@ def test_a_partition_type_must_be_given_properly() -> None:
 # -- generator nodes -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("executor", ["sequential", "thread"])
+@pytest.mark.parametrize("executor", ["sequential", "thread", "process"])
 def test_each_yielded_chunk_is_committed_as_it_comes(tmp_path: Path, executor: str) -> None:
     folder = tmp_path / "days"
     catalog = DataCatalog(
@@ -168,18 +168,6 @@ def test_each_yielded_chunk_is_committed_as_it_comes(tmp_path: Path, executor: s
         ["d1"],
         ["d1", "d2"],
     ]
-
-
-def test_the_process_executor_saves_every_yielded_chunk(tmp_path: Path) -> None:
-    folder = tmp_path / "days"
-    catalog = DataCatalog(
-        {
-            "folder": MemoryDataset(str(folder)),
-            "days": PartitionedDataset(str(folder), "json.JSONDataset"),
-        }
-    )
-    run(Pipeline([node(pf.emit_days, "folder", "days")]), catalog, executor="process")
-    assert sorted(catalog.load("days")) == ["d1", "d2", "d3"]
 
 
 # -- incremental datasets ------------------------------------------------------------------

@@ -230,7 +230,6 @@ def test_a_generator_failing_before_its_first_chunk_is_retried(executor: str, co
     assert chosen.attempts() == {"gen": 3}
 
 
-@pytest.mark.parametrize("executor", ["sequential", "thread"])
 def test_a_generator_is_not_retried_once_a_chunk_was_saved(executor: str, counter: str) -> None:
     catalog, sink = chunk_catalog()
     chosen = recording(executor)
@@ -242,22 +241,6 @@ def test_a_generator_is_not_retried_once_a_chunk_was_saved(executor: str, counte
         run(pipe, catalog, executor=chosen)
     assert sink.chunks == [0]
     assert chosen.attempts() == {"gen": 1}
-
-
-def test_the_process_executor_retries_a_whole_generator_before_saving_anything(
-    counter: str,
-) -> None:
-    # Its chunks come back from the worker together: nothing was saved when it fails.
-    catalog, sink = chunk_catalog()
-    chosen = recording("process")
-    pipe = Pipeline(
-        [node(r.FailsAfterFirstChunk(counter), "params:n", "parts", name="gen", retry=NOW)]
-    )
-
-    with pytest.raises(RunnerError, match=r"^Node 'gen' failed after 3 attempts: "):
-        run(pipe, catalog, executor=chosen)
-    assert sink.chunks == []
-    assert chosen.attempts() == {"gen": 3}
 
 
 # -- waiting between attempts --------------------------------------------------------------

@@ -4,6 +4,8 @@
 function; ``finish`` maps the return value onto the outputs, runs the ``after_*`` hooks and
 saves. The sequential and thread executors run all three in one place; the process executor
 keeps ``prepare`` and ``finish`` in the main process and ships only ``compute`` to a worker.
+For a node that produces chunks, ``finish`` is ``save_chunk`` for each chunk, then
+``finish_chunks``: the process executor calls them itself as the worker's chunks arrive.
 
 Retries happen inside ``compute`` (in the worker, for the process executor), through
 :class:`Attempts`: the inputs are loaded once, the outputs saved once, and the error hooks
@@ -40,7 +42,14 @@ from datamill.runner._partitions import (
 )
 from datamill.runner._typed_params import convert_parameter
 
-__all__ = ["Attempts", "NodeJob", "RunContext", "map_outputs", "partition_chunks"]
+__all__ = [
+    "Attempts",
+    "NodeJob",
+    "RunContext",
+    "map_outputs",
+    "partition_chunks",
+    "started_chunks",
+]
 
 Dataset = AbstractDataset[Any, Any]
 T = TypeVar("T")
@@ -219,7 +228,7 @@ class NodeJob:
         attempts = Attempts(self.node.name, self.retry)
         try:
             if self.node.is_generator:
-                return attempts.call(lambda: _started(func(*args, **kwargs)))
+                return attempts.call(lambda: started_chunks(func(*args, **kwargs)))
             return attempts.call(lambda: func(*args, **kwargs))
         finally:
             self.attempts = attempts.count
@@ -229,18 +238,35 @@ class NodeJob:
         node = self.node
         if node.is_generator or node.partitionwise:
             for chunk in result:
-                self._save_all(map_outputs(node, chunk))
-                if self.partitions is not None:
-                    self._committed(chunk)
-            if self.partitions is not None:
-                log_summary(node, self.partitions)
-            if self.ctx.after_node_hooks:
-                self._after_hook({})
-        else:
-            outputs = map_outputs(node, result)
-            if self.ctx.after_node_hooks:
-                self._after_hook(outputs)
-            self._save_all(outputs)
+                self.save_chunk(chunk)
+            self.finish_chunks()
+            return
+        outputs = map_outputs(node, result)
+        if self.ctx.after_node_hooks:
+            self._after_hook(outputs)
+        self._save_all(outputs)
+        self._ended()
+
+    def save_chunk(self, chunk: Any) -> None:
+        """Save one chunk of a generator or partitionwise node (and record its partitions)."""
+        self._save_all(map_outputs(self.node, chunk))
+        if self.partitions is not None:
+            self._committed(chunk)
+
+    def finish_chunks(self) -> None:
+        """End a generator or partitionwise job once its last chunk was saved.
+
+        Says how many partitions were computed, runs the after-hook (with no outputs: they
+        were saved chunk by chunk) and confirms the inputs.
+        """
+        if self.partitions is not None:
+            log_summary(self.node, self.partitions)
+        if self.ctx.after_node_hooks:
+            self._after_hook({})
+        self._ended()
+
+    def _ended(self) -> None:
+        """Confirm the inputs that ask for it, drop the inputs, note the end time."""
         for dataset in self.ctx.confirms[self.index]:
             dataset.confirm()
         self.inputs = {}  # the scheduler may keep the job a while: do not keep its data alive
@@ -372,8 +398,12 @@ def _partition_call(
     return functools.partial(func, data, *args[1:], **kwargs)
 
 
-def _started(chunks: Iterable[Any]) -> Iterator[Any]:
-    """The chunks, with the first one already produced (its errors are raised here)."""
+def started_chunks(chunks: Iterable[Any]) -> Iterator[Any]:
+    """The chunks, with the first one already produced (its errors are raised here).
+
+    Calling a generator function inside `Attempts.call` through this retries an error raised
+    before the first chunk, and no later one.
+    """
     iterator = iter(chunks)
     for first in iterator:
         return itertools.chain((first,), iterator)

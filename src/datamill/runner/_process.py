@@ -11,38 +11,95 @@ with the node and dataset it belongs to instead of a bare pickling error from th
 A node's retries happen in the worker, around the call: the inputs cross once, the
 scheduler needs no timers, and the worker is busy while it waits between attempts, as a
 thread is with the thread executor. The worker reports how many attempts it made. A worker
-that dies is not retried (the pool is broken then). A generator node's chunks all come back
-together, so it is retried whenever it fails: nothing of it was saved yet.
+that dies is not retried (the pool is broken then).
 
-A partitionwise node gets only the partitions still to compute (the main process asks the
-journal), and the worker computes them in turn, but sends their results back together: the
-main process then saves and records each one. So committed partitions are skipped here too,
-but memory holds the results of one job, and a crash loses every partition of the node in
-flight; the sequential and thread executors commit each partition as it is computed.
+A generator node, and a partitionwise node (whose chunks are its partitions' results), send
+each chunk back as soon as the function produced it, and commit chunk by chunk as with the
+other executors. The worker writes the pickled chunk to a pipe shared by all workers (see
+`_ChunkChannel`: frames that are never split, so no lock, and a write blocks while the pipe
+is full), then waits for an answer on a pipe of its own before producing the next chunk. In
+the main process, a reader thread takes one whole chunk at a time from the shared pipe and
+hands it to the thread that runs the scheduler, which saves it inside ``wait()`` (where the
+other executors' hooks run too) and, for a partitionwise node, records its partitions in
+the journal; only then does the reader answer the worker, "go on", or "stop" if the save
+failed (the job then fails with that error), and read on. So a worker holds one chunk at a
+time, and the main process the chunk it saves (plus, at most, the part of another worker's
+chunk read so far); a crash loses at most the chunks in flight; a generator is retried only
+until its first chunk; an error raised after some chunks fails the job, and the chunks
+saved stay. The worker's result may overtake its last chunk, so it
+says how many chunks it sent, and the job is reported only once that many were handled.
+``close()`` has the reader answer "stop" to every chunk still coming while the pool shuts
+down, then ends it.
+
+The worker also measures its peak resident memory while the function runs, reported as
+``job.peak_memory`` (see ``_process_worker.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
 import queue
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_for_ready
+from multiprocessing.context import BaseContext
+from multiprocessing.queues import SimpleQueue
+from typing import Any, TypeAlias
 
 from datamill.errors import RunnerError
 from datamill.pipeline import Node, Pipeline, Retry
 from datamill.runner._executors import Done, _worker_count
-from datamill.runner._job import Attempts, NodeJob, partition_chunks
+from datamill.runner._job import NodeJob
+from datamill.runner._process_worker import FRAME, GO, STOP, Outcome, execute, start_worker
 
 __all__ = ["ProcessExecutor"]
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+_NO_DATA = memoryview(b"")
+
+
+@dataclass(slots=True, eq=False)
+class _Chunk:
+    """A chunk from a worker, on its way to the scheduler's thread to be saved.
+
+    Attributes:
+        token: The job it belongs to (its node index).
+        data: The pickled chunk (emptied once taken).
+        handled: Set once the chunk was saved, or dropped; the reader thread waits for it.
+        keep_going: Whether the worker may produce its next chunk.
+    """
+
+    token: int
+    data: memoryview
+    handled: threading.Event = field(default_factory=threading.Event)
+    keep_going: bool = False
+
+
+@dataclass(slots=True, eq=False)
+class _Stream:
+    """A generator or partitionwise job in flight, as the scheduler's thread sees it.
+
+    Attributes:
+        job: The job.
+        received: How many of its chunks were handled (saved, or dropped after an error).
+        error: The first error saving a chunk: the job fails with it.
+        future: The worker's result, once it came.
+    """
+
+    job: NodeJob
+    received: int = 0
+    error: Exception | None = None
+    future: Future[tuple[Any, ...]] | None = None
+
+
+_Event: TypeAlias = "Done | _Chunk | tuple[NodeJob, Future[tuple[Any, ...]]]"
 
 
 class ProcessExecutor:
@@ -61,9 +118,11 @@ class ProcessExecutor:
         self.capacity = self.workers = _worker_count(workers, default=os.cpu_count() or 1)
         self._start_method = start_method or _default_start_method()
         self._pool: ProcessPoolExecutor | None = None
-        self._finished: queue.SimpleQueue[tuple[NodeJob, Future[tuple[Any, ...]]]] = (
-            queue.SimpleQueue()
-        )
+        self._events: queue.SimpleQueue[_Event] = queue.SimpleQueue()
+        self._streams: dict[int, _Stream] = {}
+        self._channel: _ChunkChannel | None = None
+        self._relay = _Relay(self._events)
+        self._reader: threading.Thread | None = None
 
     def problems(self, pipeline: Pipeline) -> list[str]:
         found = []
@@ -98,7 +157,16 @@ class ProcessExecutor:
 
     def start(self) -> None:
         context = multiprocessing.get_context(self._start_method)
-        self._pool = ProcessPoolExecutor(self.capacity, mp_context=context)
+        self._events = queue.SimpleQueue()
+        self._streams = {}
+        self._relay = _Relay(self._events)
+        self._channel = _ChunkChannel(context, self.capacity)
+        self._pool = ProcessPoolExecutor(
+            self.capacity,
+            mp_context=context,
+            initializer=start_worker,
+            initargs=self._channel.worker_args,
+        )
 
     def submit(self, job: NodeJob, alone: bool) -> None:
         assert self._pool is not None, "start() must be called before submit()"
@@ -107,23 +175,160 @@ class ProcessExecutor:
             payload = _payload(job, args, kwargs)
         except Exception as exc:
             job.failed(exc)
-            future: Future[tuple[Any, ...]] = Future()
-            future.set_result(("prepare-error", exc))
-            self._finished.put((job, future))
+            self._events.put(Done(job, exc))
             return
-        future = self._pool.submit(_execute, payload)
-        future.add_done_callback(lambda f: self._finished.put((job, f)))
+        chunked = job.node.is_generator or job.node.partitionwise
+        if chunked:
+            self._streams[job.index] = _Stream(job)
+        future = self._pool.submit(execute, payload)
+        future.add_done_callback(lambda f: self._events.put((job, f)))
+        if chunked and self._reader is None:
+            self._start_reader()
 
     def wait(self) -> list[Done]:
-        finished = [self._finished.get()]
-        while not self._finished.empty():
-            finished.append(self._finished.get_nowait())
-        return [_completed(job, future) for job, future in finished]
+        finished: list[Done] = []
+        while not finished or not self._events.empty():
+            done = self._handle(self._events.get())
+            if done is not None:
+                finished.append(done)
+        return finished
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._pool is None:
+            return
+        self._relay.close()  # the workers still sending chunks are told to stop
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
+        self._stop_reader()
+
+    def _start_reader(self) -> None:
+        # Started with the first job that sends chunks, after the pool has forked its
+        # workers (forking while other threads run is unsafe), and daemonic so that it can
+        # never keep the interpreter alive.
+        self._reader = threading.Thread(
+            target=_relay_chunks,
+            args=(self._channel, self._relay),
+            name="datamill-chunks",
+            daemon=True,
+        )
+        self._reader.start()
+
+    def _stop_reader(self) -> None:
+        channel, reader = self._channel, self._reader
+        assert channel is not None
+        channel.stop()
+        self._channel = self._reader = None
+        if reader is None:
+            channel.close()
+        else:
+            reader.join()  # it ends at once, and closes the channel
+
+    def _handle(self, event: _Event) -> Done | None:
+        """Take one event in the scheduler's thread: save a chunk, or settle a finished job."""
+        if isinstance(event, Done):
+            return event
+        if isinstance(event, _Chunk):
+            return self._take_chunk(event)
+        job, future = event
+        stream = self._streams.get(job.index)
+        if stream is None:
+            return self._settle(job, future)
+        stream.future = future
+        return self._finish_stream(stream)
+
+    def _take_chunk(self, chunk: _Chunk) -> Done | None:
+        data, chunk.data = chunk.data, _NO_DATA
+        stream = self._streams.get(chunk.token)
+        if stream is None:  # its job was already reported failed (its worker died)
+            chunk.handled.set()
+            return None
+        try:
+            chunk.keep_going = _saved(stream, data)
+        finally:
+            stream.received += 1
+            chunk.handled.set()
+        del data  # not kept alive while the job ends (after-hook, confirms)
+        return self._finish_stream(stream)
+
+    def _finish_stream(self, stream: _Stream) -> Done | None:
+        """The job's outcome once its worker returned and every chunk it sent was handled."""
+        future = stream.future
+        if future is None or stream.received < _chunks_sent(future):
+            return None
+        del self._streams[stream.job.index]
+        return self._settle(stream.job, future, stream)
+
+    def _settle(
+        self, job: NodeJob, future: Future[tuple[Any, ...]], stream: _Stream | None = None
+    ) -> Done:
+        """The Done of a job whose worker returned, or died."""
+        error = future.exception()
+        if error is not None:
+            job.attempts = max(job.attempts, 1)  # the worker died during an attempt: how many?
+            if stream is not None and stream.error is not None:
+                return _failed(job, stream.error)
+            return _failed(job, _worker_died(job.node, error))
+        outcome = Outcome._make(future.result())
+        job.attempts, job.peak_memory = outcome.attempts, outcome.peak_memory
+        if stream is not None and stream.error is not None:
+            return _failed(job, stream.error)
+        return _outcome_done(job, outcome, chunked=stream is not None)
+
+
+def _saved(stream: _Stream, data: memoryview) -> bool:
+    """Save one chunk of the stream's job; return whether the worker may go on."""
+    if stream.error is not None:
+        return False
+    try:
+        stream.job.save_chunk(pickle.loads(data))
+    except Exception as exc:
+        stream.error = exc
+        return False
+    return True
+
+
+def _chunks_sent(future: Future[tuple[Any, ...]]) -> int:
+    return 0 if future.exception() is not None else Outcome._make(future.result()).chunks
+
+
+def _outcome_done(job: NodeJob, outcome: Outcome, *, chunked: bool) -> Done:
+    """The Done of a job from what its worker sent back (its chunks all saved)."""
+    if outcome.kind == "error":
+        return _failed(job, outcome.value, outcome.traceback)
+    if outcome.kind == "unpicklable-result":
+        message = (
+            f"Node {job.node.name!r} ran, but its result cannot be sent back from the worker "
+            f"process ({outcome.value}). Return picklable values, or use executor='thread'."
+        )
+        return _failed(job, RunnerError(message, node_name=job.node.name), outcome.traceback)
+    if outcome.kind == "stopped":  # only asked after a save failed, which fails the job
+        message = f"Node {job.node.name!r} was stopped before its last chunk."
+        return _failed(job, RunnerError(message, node_name=job.node.name))
+    try:
+        if chunked:
+            job.finish_chunks()
+        else:
+            job.finish(pickle.loads(outcome.value))
+    except Exception as exc:
+        return _failed(job, exc)
+    return Done(job)
+
+
+def _failed(job: NodeJob, error: BaseException, remote_tb: str | None = None) -> Done:
+    job.failed(error)
+    return Done(job, error, remote_tb)
+
+
+def _worker_died(node: Node, error: BaseException) -> BaseException:
+    if isinstance(error, BrokenProcessPool):
+        return RunnerError(
+            f"The worker process running node {node.name!r} died: it was killed, ran out of "
+            "memory, crashed in native code, or could not start (a script that runs a "
+            "pipeline on processes must guard its entry point with "
+            '`if __name__ == "__main__":`; the worker\'s own error is on stderr).',
+            node_name=node.name,
+        )
+    return error
 
 
 def _default_start_method() -> str:
@@ -163,7 +368,7 @@ def _payload(job: NodeJob, args: tuple[Any, ...], kwargs: dict[str, Any]) -> byt
     node = job.node
     keyword = node.input_keywords[0] if node.partitionwise and node.input_keywords else None
     mode = ("partitionwise", keyword) if node.partitionwise else node.is_generator
-    call = (node.func, mode, args, kwargs, node.name, job.retry)
+    call = (node.func, mode, args, kwargs, node.name, job.retry, job.index)
     try:
         return pickle.dumps(call, protocol=_PROTOCOL)
     except Exception as exc:
@@ -188,79 +393,110 @@ def _unpicklable_input(
     return "its function or an input"
 
 
-def _execute(payload: bytes) -> tuple[Any, ...]:
-    """Run one node function in a worker process (module-level so that it can be pickled).
+# -- the chunk channel, main side ----------------------------------------------------------
 
-    Returns ``(kind, attempts, ...)``: ``("ok", attempts, pickled result)``, or ``("error",
-    attempts, error, traceback text)``, or ``("unpicklable-result", attempts, reason,
-    traceback text)``.
+
+class _ChunkChannel:
+    """The pipes that carry chunks from the workers to the main process, and the answers back.
+
+    Every worker writes its chunks to one shared pipe, cut into frames that each fit in one
+    atomic pipe write (``PIPE_BUF`` bytes) and name the worker's slot: frames of different
+    workers may interleave, but none is ever split, so no lock is needed, and a worker that
+    dies in the middle of a chunk leaves no half frame to wait for and no lock held. A write
+    blocks while the pipe is full, so a worker cannot run ahead of the reader. Each worker
+    reads the answers on a pipe of its own, claimed by slot number at start-up (a pool never
+    has more workers than slots: it does not replace them, a dead worker breaks it).
+
+    Args:
+        context: The pool's multiprocessing context.
+        workers: How many workers the pool has.
     """
-    func, mode, args, kwargs, node_name, retry = pickle.loads(payload)
-    attempts = Attempts(node_name, retry)
+
+    def __init__(self, context: BaseContext, workers: int) -> None:
+        self._chunks, writer = context.Pipe(duplex=False)
+        answers = [context.Pipe(duplex=False) for _ in range(workers)]
+        self._answers = [answer_writer for _, answer_writer in answers]
+        slots: SimpleQueue[int] = context.SimpleQueue()
+        for slot in range(workers):
+            slots.put(slot)
+        self.worker_args = (writer, [answer_reader for answer_reader, _ in answers], slots)
+        self._stopped, self._stopper = context.Pipe(duplex=False)
+        self._partial: dict[int, bytearray] = {}  # the frames so far of each slot's chunk
+
+    def receive(self) -> tuple[int, _Chunk] | None:
+        """The next whole chunk and its worker's slot; None once stopped (waits until either)."""
+        while (frame := self._next_frame()) is not None:
+            slot, token, last = FRAME.unpack_from(frame)
+            data = memoryview(frame)[FRAME.size :]
+            if slot in self._partial or not last:
+                self._partial.setdefault(slot, bytearray()).extend(data)
+                if not last:
+                    continue
+                data = memoryview(self._partial.pop(slot))
+            return slot, _Chunk(token, data)
+        return None
+
+    def _next_frame(self) -> bytes | None:
+        try:
+            if self._stopped in wait_for_ready([self._chunks, self._stopped]):
+                return None
+            return self._chunks.recv_bytes()  # a frame is whole once any of it is there
+        except (EOFError, OSError):
+            return None
+
+    def answer(self, slot: int, keep_going: bool) -> None:
+        """Tell the worker in ``slot`` whether to produce its next chunk."""
+        with contextlib.suppress(OSError):  # the worker is gone
+            self._answers[slot].send_bytes(GO if keep_going else STOP)
+
+    def stop(self) -> None:
+        """End `receive` (once the pool's workers have exited)."""
+        self._stopper.send_bytes(b"")
+
+    def close(self) -> None:
+        """Close the main process's ends of every pipe (once the reader thread ended)."""
+        writer, answer_readers, slots = self.worker_args
+        for connection in (self._chunks, writer, self._stopped, self._stopper):
+            connection.close()
+        for answer_reader, answer_writer in zip(answer_readers, self._answers, strict=True):
+            answer_reader.close()
+            answer_writer.close()
+        slots.close()
+        self._partial.clear()
+
+
+class _Relay:
+    """Hands chunks from the reader thread to the scheduler's thread, one at a time."""
+
+    def __init__(self, events: queue.SimpleQueue[_Event]) -> None:
+        self._events = events
+        self._lock = threading.Lock()
+        self._closed = False
+        self._current: _Chunk | None = None
+
+    def hand_over(self, chunk: _Chunk) -> None:
+        """Queue ``chunk`` for the scheduler's thread; wait until it was handled (or closed)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._current = chunk
+        self._events.put(chunk)
+        chunk.handled.wait()
+
+    def close(self) -> None:
+        """Hand nothing over any more: the chunk waiting, and every later one, are dropped."""
+        with self._lock:
+            self._closed = True
+            if self._current is not None:
+                self._current.handled.set()
+
+
+def _relay_chunks(channel: _ChunkChannel, relay: _Relay) -> None:
+    """The reader thread: hand each chunk over, then answer its worker, until stopped."""
     try:
-        if isinstance(mode, tuple):  # partitionwise: each partition is retried on its own
-            attempts.count = 1
-            chunks = partition_chunks(func, args, kwargs, mode[1], node_name=node_name, retry=retry)
-            result = list(chunks)
-        elif mode:
-            result = attempts.call(lambda: list(func(*args, **kwargs)))
-        else:
-            result = attempts.call(lambda: func(*args, **kwargs))
-    except BaseException as exc:
-        return ("error", attempts.count, _portable(exc), traceback.format_exc())
-    try:
-        return ("ok", attempts.count, pickle.dumps(result, protocol=_PROTOCOL))
-    except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        return ("unpicklable-result", attempts.count, reason, traceback.format_exc())
-
-
-def _portable(exc: BaseException) -> BaseException:
-    """The exception itself if it survives pickling, else a RuntimeError carrying its text."""
-    try:
-        pickle.loads(pickle.dumps(exc, protocol=_PROTOCOL))
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-    return exc
-
-
-def _completed(job: NodeJob, future: Future[tuple[Any, ...]]) -> Done:
-    error = future.exception()
-    if error is not None:
-        job.attempts = max(job.attempts, 1)  # the worker died during an attempt: how many?
-        return _failed(job, _worker_died(job.node, error))
-    outcome = future.result()
-    kind = outcome[0]
-    if kind == "prepare-error":
-        return Done(job, outcome[1])
-    job.attempts = outcome[1]
-    if kind == "error":
-        return _failed(job, outcome[2], outcome[3])
-    if kind == "unpicklable-result":
-        message = (
-            f"Node {job.node.name!r} ran, but its result cannot be sent back from the worker "
-            f"process ({outcome[2]}). Return picklable values, or use executor='thread'."
-        )
-        return _failed(job, RunnerError(message, node_name=job.node.name), outcome[3])
-    try:
-        job.finish(pickle.loads(outcome[2]))
-    except Exception as exc:
-        return _failed(job, exc)
-    return Done(job)
-
-
-def _failed(job: NodeJob, error: BaseException, remote_tb: str | None = None) -> Done:
-    job.failed(error)
-    return Done(job, error, remote_tb)
-
-
-def _worker_died(node: Node, error: BaseException) -> BaseException:
-    if isinstance(error, BrokenProcessPool):
-        return RunnerError(
-            f"The worker process running node {node.name!r} died: it was killed, ran out of "
-            "memory, crashed in native code, or could not start (a script that runs a "
-            "pipeline on processes must guard its entry point with "
-            '`if __name__ == "__main__":`; the worker\'s own error is on stderr).',
-            node_name=node.name,
-        )
-    return error
+        while (received := channel.receive()) is not None:
+            slot, chunk = received
+            relay.hand_over(chunk)
+            channel.answer(slot, chunk.keep_going)
+    finally:
+        channel.close()

@@ -1,0 +1,304 @@
+"""What runs in the process executor's workers: the call, its chunks, its peak memory.
+
+`execute` runs one job in a worker: it calls the node's function (with its retries), and
+returns an `Outcome`: the pickled result, or, for a node that produces chunks, how many
+chunks it sent. Those go through the chunk channel one by one as they are produced (see
+``_process.py``): each chunk is pickled and written to the pipe shared by all workers, cut
+into frames of at most ``PIPE_BUF`` bytes, each written in one atomic write and naming the
+worker's slot and the job; then the worker waits for the main process's answer (go on, or
+stop) on a pipe of its own before producing the next chunk.
+
+The worker also measures its peak resident memory over the call. On Linux, writing ``5``
+to ``/proc/self/clear_refs`` resets the high-water mark VmHWM of ``/proc/self/status``
+(see ``man 5 proc``); the files stay open in the worker and `PeakMeter` reads the mark
+through ``getrusage`` when that is exact, so a measure costs a few microseconds. Elsewhere,
+or if that fails, the measure is the worker's peak since it started (``getrusage``), which
+may include earlier nodes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import pickle
+import select
+import struct
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.queues import SimpleQueue
+from typing import Any, NamedTuple
+
+from datamill.runner._job import Attempts, partition_chunks, started_chunks
+
+__all__ = ["FRAME", "GO", "STOP", "Outcome", "PeakMeter", "execute", "start_worker"]
+
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+GO, STOP = b"1", b"0"  # the main process's answers to a chunk
+FRAME = struct.Struct("!ii?")  # a frame's header: its worker's slot, the job's token, last?
+_LENGTH = struct.Struct("!i")  # the length prefix of a message of `Connection.recv_bytes`
+# A write of at most PIPE_BUF bytes to a pipe is atomic. Windows pipes carry whole messages.
+_PIPE_BUF: int | None = getattr(select, "PIPE_BUF", None)
+_FRAME_DATA = sys.maxsize if _PIPE_BUF is None else _PIPE_BUF - _LENGTH.size - FRAME.size
+
+
+class Outcome(NamedTuple):
+    """What a worker sends back for one job.
+
+    Attributes:
+        kind: ``"ok"``; ``"error"`` (the function raised); ``"unpicklable-result"`` (the
+            result, or a chunk, cannot be pickled); ``"stopped"`` (the main process asked
+            for no more chunks).
+        attempts: How many times the function was called.
+        peak_memory: The worker's peak resident memory in bytes while the function ran.
+        value: The pickled result (``"ok"``, for a node without chunks), the error
+            (``"error"``) or why the result cannot be pickled (``"unpicklable-result"``).
+        traceback: The error's traceback text.
+        chunks: How many chunks were sent to the main process.
+    """
+
+    kind: str
+    attempts: int
+    peak_memory: int | None
+    value: Any = None
+    traceback: str | None = None
+    chunks: int = 0
+
+
+class _UnpicklableChunkError(Exception):
+    """A chunk that cannot be pickled (carries the reason)."""
+
+
+class _WorkerLink:
+    """A worker's end of the chunk channel (see ``_ChunkChannel`` in ``_process.py``)."""
+
+    def __init__(self, chunks: Connection, answers: Connection, slot: int) -> None:
+        self.chunks = chunks
+        self.answers = answers
+        self.slot = slot
+
+    def send(self, token: int, data: memoryview) -> None:
+        """Send one pickled chunk of job ``token``, frame by frame."""
+        if _PIPE_BUF is None:  # a Windows pipe message is never split nor interleaved
+            self.chunks.send_bytes(FRAME.pack(self.slot, token, True) + data)
+            return
+        fd, size = self.chunks.fileno(), len(data)
+        for start in range(0, size, _FRAME_DATA):
+            frame = FRAME.pack(self.slot, token, start + _FRAME_DATA >= size)
+            frame += data[start : start + _FRAME_DATA]
+            record = _LENGTH.pack(len(frame)) + frame  # as `Connection.send_bytes` frames it
+            if os.write(fd, record) != len(record):  # one write: atomic, all or nothing
+                raise OSError("a frame was not written whole")
+
+    def keep_going(self) -> bool:
+        """Wait for the main process's answer to the chunk just sent."""
+        try:
+            return self.answers.recv_bytes() == GO
+        except (EOFError, OSError):  # the main process is gone
+            return False
+
+
+class PeakMeter:
+    """Measures a worker's peak resident memory over one call.
+
+    On Linux, `reset` writes ``5`` to ``/proc/self/clear_refs``, which brings the process's
+    high-water mark (VmHWM) down to its resident size, and `peak` reads the mark. Reading
+    ``/proc/self/status`` costs about 10 µs, ``getrusage`` about 1 µs, but ``getrusage``
+    reports the larger of the mark and a floor of its own (raised at exec and whenever a
+    thread exits; a spawned worker's floor is its parent's peak). So `reset` also checks, in
+    ``/proc/self/statm``, that this floor is not above the resident size: then nothing in
+    the call can lift it above the mark, and `peak` is ``getrusage``; else `peak` reads the
+    mark in ``/proc/self/status``. The three files stay open in the worker. Without them, or
+    if any of this fails, `peak` is the worker's peak since it started (``getrusage``).
+    """
+
+    def __init__(self, files: tuple[int, int, int] | None = None, page_size: int = 0) -> None:
+        self._files = files  # clear_refs, statm, status
+        self._page_size = page_size
+        self._exact = False  # whether getrusage gives the peak since the last reset
+
+    @classmethod
+    def open(cls) -> PeakMeter:
+        """The meter of this process (call it in the process it measures)."""
+        opened: list[int] = []
+        try:
+            for path, flags in _PROC_FILES:
+                opened.append(os.open(path, flags))
+            page_size = os.sysconf("SC_PAGE_SIZE")
+        except (OSError, AttributeError, ValueError):  # no /proc, or no sysconf (Windows)
+            _close_all(opened)
+            return cls()
+        return cls((opened[0], opened[1], opened[2]), page_size)
+
+    def reset(self) -> None:
+        """Start measuring from the memory in use now."""
+        if self._files is None:
+            return
+        clear_refs, statm, _ = self._files
+        try:
+            os.write(clear_refs, b"5")
+            floor = _max_rss()
+            resident = int(os.pread(statm, 256, 0).split()[1]) * self._page_size
+        except (OSError, ValueError, IndexError):  # e.g. a kernel before 4.0, not permitted
+            self._close()
+            return
+        self._exact = floor is not None and floor <= resident
+
+    def peak(self) -> int | None:
+        """The peak resident memory in bytes since `reset` (or as the fallback says)."""
+        if self._files is not None and not self._exact:
+            try:
+                return _high_water_mark(os.pread(self._files[2], 4096, 0))
+            except (OSError, ValueError):
+                self._close()
+        return _max_rss()
+
+    def _close(self) -> None:
+        if self._files is not None:
+            _close_all(self._files)
+        self._files = None
+        self._exact = False
+
+
+_PROC_FILES = (
+    ("/proc/self/clear_refs", os.O_WRONLY),
+    ("/proc/self/statm", os.O_RDONLY),
+    ("/proc/self/status", os.O_RDONLY),
+)
+
+
+def _close_all(fds: Iterable[int]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _high_water_mark(status: bytes) -> int:
+    """VmHWM from the text of ``/proc/<pid>/status``, in bytes (ValueError if absent)."""
+    start = status.index(b"VmHWM:") + len(b"VmHWM:")
+    return int(status[start : status.index(b"kB", start)]) * 1024
+
+
+if sys.platform == "win32":  # pragma: no cover - no resource module
+
+    def _max_rss() -> int | None:
+        """The peak resident memory of this process since it started (unknown here)."""
+        return None
+
+else:
+    import resource
+
+    _RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
+
+    def _max_rss() -> int | None:
+        """The peak resident memory of this process since it started, in bytes."""
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT
+
+
+class _WorkerState:
+    """What a worker process keeps from job to job (set up by `start_worker`)."""
+
+    def __init__(self) -> None:
+        self.link: _WorkerLink | None = None
+        self.meter = PeakMeter()
+
+
+_WORKER = _WorkerState()
+
+
+def start_worker(chunks: Connection, answers: list[Connection], slots: SimpleQueue[int]) -> None:
+    """The pool's initializer: claim a slot for chunks, open the memory meter."""
+    slot = slots.get()
+    _WORKER.link = _WorkerLink(chunks, answers[slot], slot)
+    _WORKER.meter = PeakMeter.open()
+
+
+def execute(payload: bytes) -> tuple[Any, ...]:
+    """Run one node function in a worker process (module-level so that it can be pickled).
+
+    Returns:
+        The fields of an `Outcome` (a plain tuple crosses faster). A node without chunks
+        returns its pickled result in it; the others send their chunks one by one through
+        the chunk channel (see the module docstring) and return how many they sent.
+    """
+    func, mode, args, kwargs, node_name, retry, token = pickle.loads(payload)
+    attempts = Attempts(node_name, retry)
+    meter = _WORKER.meter
+    meter.reset()
+    if not mode:
+        return tuple(_call(attempts, meter, lambda: func(*args, **kwargs)))
+    chunks: Callable[[], Iterator[Any]]
+    if isinstance(mode, tuple):  # partitionwise: each partition is retried on its own
+        attempts.count = 1
+        chunks = functools.partial(
+            partition_chunks, func, args, kwargs, mode[1], node_name=node_name, retry=retry
+        )
+    else:
+        chunks = functools.partial(attempts.call, lambda: started_chunks(func(*args, **kwargs)))
+    return tuple(_stream(attempts, meter, chunks, token))
+
+
+def _call(attempts: Attempts, meter: PeakMeter, call: Callable[[], Any]) -> Outcome:
+    """Call the function (with retries); the outcome carries its pickled result."""
+    try:
+        result = attempts.call(call)
+    except BaseException as exc:
+        return _error(attempts, meter, exc)
+    peak = meter.peak()
+    try:
+        data = pickle.dumps(result, protocol=_PROTOCOL)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        return Outcome("unpicklable-result", attempts.count, peak, reason, _text(exc))
+    return Outcome("ok", attempts.count, peak, data)
+
+
+def _stream(
+    attempts: Attempts, meter: PeakMeter, chunks: Callable[[], Iterator[Any]], token: int
+) -> Outcome:
+    """Send each chunk as it comes, and wait for the main process's answer before the next."""
+    link = _WORKER.link
+    assert link is not None, "the pool's initializer links every worker"
+    sent = 0
+    try:
+        for chunk in chunks():
+            data = _pickled_chunk(chunk)
+            del chunk  # hold one chunk at a time, and only while it is sent
+            link.send(token, data)
+            del data
+            sent += 1
+            if not link.keep_going():
+                return Outcome("stopped", attempts.count, meter.peak(), chunks=sent)
+    except _UnpicklableChunkError as exc:
+        peak = meter.peak()
+        reason, cause = str(exc), exc.__cause__ or exc
+        return Outcome("unpicklable-result", attempts.count, peak, reason, _text(cause), sent)
+    except BaseException as exc:
+        return _error(attempts, meter, exc, sent)
+    return Outcome("ok", attempts.count, meter.peak(), chunks=sent)
+
+
+def _pickled_chunk(chunk: Any) -> memoryview:
+    try:
+        return memoryview(pickle.dumps(chunk, protocol=_PROTOCOL))
+    except Exception as exc:
+        raise _UnpicklableChunkError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _error(attempts: Attempts, meter: PeakMeter, exc: BaseException, sent: int = 0) -> Outcome:
+    return Outcome("error", attempts.count, meter.peak(), _portable(exc), _text(exc), sent)
+
+
+def _text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception itself if it survives pickling, else a RuntimeError carrying its text."""
+    try:
+        pickle.loads(pickle.dumps(exc, protocol=_PROTOCOL))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
