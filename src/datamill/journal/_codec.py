@@ -59,7 +59,7 @@ def loads(text: str) -> Any:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def _default(value: object) -> object:
@@ -74,6 +74,10 @@ def _string_keys(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_string_keys(v) for v in value]
     return value
+
+
+_ENCODER = json.JSONEncoder(default=_default, ensure_ascii=False, separators=(",", ":"))
+"""One encoder for every value (``json.dumps`` with options builds a new one each call)."""
 
 
 def _key(key: object) -> str | int | float | bool | None:
