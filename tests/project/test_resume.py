@@ -401,7 +401,14 @@ def test_a_run_killed_while_saving_leaves_no_partial_file(chain: Chain) -> None:
     # Node k runs again: its first execution never saved its output.
     assert chain.ran() == Counter(names(range(NODES))) + Counter([f"n{k}"])
     assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
-    assert chain.hidden_files() in ([leftover], [])  # no load read it; nothing removes it yet
+    # The run that wrote it is dead: the resumed run removed its temporary file, and said so
+    # in the project's log.
+    assert chain.hidden_files() == []
+    log = (chain.root / "logs" / "datamill.log").read_text(encoding="utf-8")
+    assert (
+        "INFO datamill.runner: Removed 1 temporary file(s) left by saves that were killed: "
+        f"{chain.root / 'data' / leftover}"
+    ) in log
 
 
 # -- what --resume resumes -----------------------------------------------------------------------

@@ -15,7 +15,9 @@ succeeds: the runner calls :meth:`IncrementalDataset.confirm` after the node fin
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
+import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -216,6 +218,15 @@ class PartitionedDataset(AbstractDataset[dict[str, Loader], Mapping[str, Any]]):
                 f"{self!r}: invalid partition id {partition_id!r}; use non-empty names, "
                 "optionally with '/' for sub-folders (no '..', no leading dots)."
             )
+
+    def scratch_folders(self) -> list[str]:
+        """Where partition saves write temporary files: every folder of the partitions (the
+        system's temporary folder when they are not on a local disk)."""
+        from fsspec.implementations.local import LocalFileSystem
+
+        if not isinstance(self._filesystem(), LocalFileSystem):
+            return [tempfile.gettempdir()]
+        return [folder for folder, _, _ in os.walk(self._root)]
 
     def _filesystem(self) -> Any:
         if self._fs is None:

@@ -12,6 +12,7 @@ from datamill.io._registry import (
     default_registry,
     resolve_type,
 )
+from datamill.io._temporaries import discard_abandoned_writes
 
 __all__ = [
     "BUILTIN_TYPES",
@@ -24,6 +25,7 @@ __all__ = [
     "MemoryDataset",
     "TypeRegistry",
     "default_registry",
+    "discard_abandoned_writes",
     "remembered_hashes",
     "resolve_type",
 ]

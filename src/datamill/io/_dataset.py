@@ -115,6 +115,14 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         """The version a load would read now, for a versioned dataset (None otherwise)."""
         return None
 
+    def scratch_folders(self) -> list[str]:
+        """Local folders where saves write temporary files before moving them into place.
+
+        Before a run writes, the temporary files that killed saves left there are removed
+        (see `datamill.io.discard_abandoned_writes`). None by default.
+        """
+        return []
+
     def describe(self) -> dict[str, Any]:
         """Describe the dataset's configuration (never secrets)."""
         return self._describe()

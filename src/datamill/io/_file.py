@@ -5,7 +5,8 @@ what was there before. On a local disk the data is written to a hidden temporary
 target's folder, flushed to disk, then renamed over the target (a rename within one folder
 is atomic). On other filesystems (object stores, memory) it is written to a local temporary
 file and then uploaded in one operation, which object stores only make visible once
-complete. A failed or killed save leaves at most a hidden temporary file behind.
+complete. A failed save removes its temporary file; a killed one leaves it behind, and the
+next run that writes to that folder removes it (see `discard_abandoned_writes`).
 
 **Versioning.** With ``versioned=True`` each save goes to ``<filepath>/<version>/<basename>``
 and an existing version is never overwritten. A load reads ``load_version`` if given, else
@@ -27,7 +28,6 @@ import hashlib
 import logging
 import os
 import posixpath
-import secrets
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
@@ -35,6 +35,7 @@ from typing import IO, Any, Final, Protocol, TypeVar
 
 from datamill.errors import DatasetError
 from datamill.io._dataset import AbstractDataset
+from datamill.io._temporaries import temporary_file
 from datamill.io._versioning import generate_version, validate_version
 
 __all__ = ["REMEMBER_FROM", "FileDataset", "HashStore", "remembered_hashes"]
@@ -75,6 +76,9 @@ def remembered_hashes(store: HashStore) -> Iterator[None]:
 
 LoadT = TypeVar("LoadT")
 SaveT = TypeVar("SaveT")
+
+_NEWEST_VERSIONS: Final = 8
+"""How many of a versioned dataset's newest version folders `scratch_folders` names."""
 
 _CHECKSUM_KEYS = ("ETag", "etag", "md5", "content_md5", "md5Hash", "crc32c")
 
@@ -177,6 +181,22 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
         state = dict(self.__dict__)
         state["_fs"] = None  # filesystems hold connections: rebuild them after unpickling
         return state
+
+    def scratch_folders(self) -> list[str]:
+        """Where saves write temporary files: on a local disk the target's folder (when
+        versioned, the folders of the newest versions, where a killed save could have been
+        writing), elsewhere the system's temporary folder."""
+        fs = self._filesystem()
+        if not self._is_local(fs):
+            return [tempfile.gettempdir()]
+        if not self._versioned:
+            return [os.path.dirname(self._path) or "."]
+        try:
+            with os.scandir(self._path) as entries:
+                folders = sorted(entry.path for entry in entries if entry.is_dir())
+        except OSError:  # no version saved yet
+            return []
+        return folders[-_NEWEST_VERSIONS:]
 
     # -- versions ----------------------------------------------------------------------
 
@@ -286,7 +306,7 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
     def _write_local(self, data: SaveT, path: str, *, replace: bool) -> None:
         folder = os.path.dirname(path) or "."
         os.makedirs(folder, exist_ok=True)
-        with _temporary(folder, os.path.basename(path)) as (stream, temp):
+        with temporary_file(folder, os.path.basename(path)) as (stream, temp):
             self._write(data, stream)
             stream.flush()
             os.fsync(stream.fileno())
@@ -311,7 +331,7 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
             os.replace(temp, path)
 
     def _write_remote(self, data: SaveT, fs: Any, path: str) -> None:
-        with _temporary(None, posixpath.basename(path)) as (stream, temp):
+        with temporary_file(tempfile.gettempdir(), posixpath.basename(path)) as (stream, temp):
             self._write(data, stream)
             stream.close()
             parent = posixpath.dirname(path)
@@ -364,22 +384,6 @@ def _remembered_hash(
     except Exception as error:  # a cache must not fail the run
         _log.debug("could not keep the hash of %s: %s", url, error)
     return digest
-
-
-@contextlib.contextmanager
-def _temporary(folder: str | None, name: str) -> Iterator[tuple[IO[bytes], str]]:
-    """A hidden temporary file (in ``folder``, or the system's), removed unless moved away."""
-    # Unlike tempfile.mkstemp (always owner-only), the file gets the permissions of any new
-    # file under the process umask, and the final file keeps them after the rename.
-    temp = os.path.join(folder or tempfile.gettempdir(), f".{name}.{secrets.token_hex(8)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    stream = os.fdopen(os.open(temp, flags, 0o666), "wb")
-    try:
-        yield stream, temp
-    finally:
-        stream.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temp)
 
 
 def _fsync_folder(folder: str) -> None:

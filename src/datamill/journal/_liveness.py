@@ -19,31 +19,13 @@ import socket
 from datetime import datetime, timedelta
 from typing import Final
 
+from datamill._processes import process_alive
 from datamill.journal._records import RunStatus
 
 __all__ = ["PROCESS_TOKEN", "derive_status", "process_alive"]
 
 PROCESS_TOKEN: Final = secrets.token_hex(8)
 """Random per process; tells this process from an earlier one that had the same id."""
-
-
-def process_alive(pid: int) -> bool | None:
-    """Whether process ``pid`` exists on this machine; ``None`` when it cannot be told.
-
-    On Windows, signal 0 would terminate the process rather than probe it, so the answer
-    there is always ``None``.
-    """
-    if os.name == "nt":
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, but belongs to another user
-        return True
-    except OSError:
-        return None
-    return True
 
 
 def derive_status(

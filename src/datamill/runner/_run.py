@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ import pluggy
 from datamill._text import did_you_mean, quoted
 from datamill.errors import RunnerError
 from datamill.hooks import RunParams, create_hook_manager
-from datamill.io import AbstractDataset, DataCatalog
+from datamill.io import AbstractDataset, DataCatalog, discard_abandoned_writes
 from datamill.pipeline import Pipeline, PipelineGraph, Retry, is_parameter
 from datamill.runner._annotations import annotation_problems, parameter_annotation_problems
 from datamill.runner._executors import Done, Executor, create_executor
@@ -26,6 +27,8 @@ from datamill.runner._typed_params import convert_parameter, typed_parameters
 __all__ = ["RemoteTraceback", "find_problems", "new_run_id", "run", "run_with"]
 
 Dataset = AbstractDataset[Any, Any]
+
+_log = logging.getLogger("datamill.runner")
 
 
 class RemoteTraceback(Exception):
@@ -205,6 +208,7 @@ def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
         default_retry=default_retry,
         ledger=ledger,
     )
+    _discard_abandoned_writes(datasets)
     hook = manager.hook
     try:
         hook.before_pipeline_run(run_params=run_params, pipeline=pipeline, catalog=catalog)
@@ -361,6 +365,20 @@ def _chunk_problems(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:
                     "(e.g. a partitioned dataset) or make the function return its result."
                 )
     return problems
+
+
+def _discard_abandoned_writes(datasets: Iterable[Dataset]) -> None:
+    """Remove what saves killed in earlier runs left where this run writes (and say so)."""
+    removed = discard_abandoned_writes(d for d in datasets if d.persistent)
+    if removed:
+        shown = ", ".join(removed[:3]) + (
+            f" and {len(removed) - 3} more" if len(removed) > 3 else ""
+        )
+        _log.info(
+            "Removed %d temporary file(s) left by saves that were killed: %s",
+            len(removed),
+            shown,
+        )
 
 
 def _resolve_datasets(
