@@ -262,3 +262,41 @@ def test_hashes_of_large_files_are_kept_in_the_journal_for_later_runs(
 def _stamp(path: Path) -> str:
     info = path.stat()
     return f"{info.st_size}:{info.st_mtime}:{info.st_ino}"
+
+
+MODELS = """\
+from datamill import Pipeline, node
+
+
+def fit(raw, model):
+    return [v * model["alpha"] + model["layers"]["n"] for v in raw]
+
+
+def create_pipeline(**kwargs):
+    return Pipeline([node(fit, ["raw", "params:model"], "fitted", name="fit")])
+"""
+
+
+def test_a_change_inside_a_mapping_parameter_is_named_by_its_path(project: Project) -> None:
+    project.write("conf/base/catalog.yml", CATALOG + FITTED)
+    project.write_package("pipelines/models/__init__.py", MODELS)
+    model = "model:\n  alpha: {alpha}\n  layers:\n    n: {n}\n  name: m\n"
+    project.write("conf/base/parameters.yml", "factor: 2\noffset: 1\n" + model.format(alpha=2, n=3))
+    _forget_project_modules()
+    with Session.create(project.root) as session:
+        session.run("models")
+
+    def why() -> str:
+        _forget_project_modules()
+        with Session.create(project.root) as session:
+            session.run("models", explain=True)
+            return session.last_plan["fit"].reason
+
+    assert why() == "unchanged"
+    project.write("conf/base/parameters.yml", "factor: 2\noffset: 1\n" + model.format(alpha=5, n=3))
+    assert why() == "parameter model.alpha changed"
+    project.write("conf/base/parameters.yml", "factor: 2\noffset: 1\n" + model.format(alpha=5, n=4))
+    assert why() == "parameters model.alpha, model.layers.n changed"
+
+
+FITTED = "fitted:\n  type: json.JSONDataset\n  filepath: data/02_intermediate/fitted.json\n"

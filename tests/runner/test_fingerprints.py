@@ -26,6 +26,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from datamill.runner._fingerprint_values import MAX_PARTS, parameter_parts
 from datamill.runner._fingerprints import (
     FORMAT,
     CodeFingerprint,
@@ -33,6 +34,7 @@ from datamill.runner._fingerprints import (
     describe_changes,
     parameter_fingerprints,
 )
+from datamill.runner._incremental import CodeIdentity, Decision, _changed_parameter
 from tests.resources.imports import forgetting_imports
 
 PACKAGE = "fpproj"
@@ -931,6 +933,42 @@ def test_a_value_containing_itself_has_no_fingerprint() -> None:
     assert digest_of(loop) is None
 
 
+def test_a_mapping_parameter_has_a_fingerprint_per_leaf_by_dotted_path() -> None:
+    model = {"alpha": 0.5, "layers": {"n": 3, "sizes": [8, 4]}, "empty": {}}
+
+    parts = parameter_parts("params:model", model)
+
+    assert list(parts) == [
+        "params:model.alpha",
+        "params:model.empty",
+        "params:model.layers.n",
+        "params:model.layers.sizes",
+    ]
+    assert parts["params:model.alpha"] == digest_of(0.5)
+    assert parts["params:model.layers.sizes"] == digest_of([8, 4])
+    assert parameter_parts("parameters", {"model": {"alpha": 0.5}}) == {
+        "params:model.alpha": digest_of(0.5)
+    }
+
+
+@pytest.mark.parametrize("value", [0.5, [1, 2], {}, "text"], ids=["float", "list", "empty", "str"])
+def test_a_parameter_that_is_no_mapping_has_no_parts(value: object) -> None:
+    assert parameter_parts("params:x", value) == {}
+
+
+def test_a_huge_or_endless_mapping_parameter_keeps_its_first_level_at_most() -> None:
+    wide = {f"k{i}": {"leaf": i, "other": -i} for i in range(MAX_PARTS)}
+    loop: dict[str, object] = {"name": "loop"}
+    loop["self"] = loop
+
+    assert list(parameter_parts("params:wide", wide)) == sorted(f"params:wide.{k}" for k in wide)
+    assert parameter_parts("params:loop", loop) == {
+        "params:loop.name": digest_of("loop"),
+        "params:loop.self": None,  # a value containing itself has no fingerprint
+    }
+    assert parameter_parts("params:odd", {1: {"a": 1}}) == {}  # keys must be names
+
+
 def test_pydantic_models_and_numpy_scalars_count_by_their_values() -> None:
     pydantic = pytest.importorskip("pydantic")
     numpy = pytest.importorskip("numpy")
@@ -959,3 +997,39 @@ def test_any_configuration_mapping_is_fingerprinted_whatever_its_order(
 
     assert digest_of(value) is not None
     assert digest_of(reordered) == digest_of(value)
+
+
+# -- naming what changed in a parameter ----------------------------------------------------
+
+
+def decision_with(params: dict[str, object]) -> Decision:
+    top = parameter_fingerprints(params)
+    parts = {
+        k: v for name, value in params.items() for k, v in parameter_parts(name, value).items()
+    }
+    return Decision(True, "", CodeIdentity("code"), top, {}, parts)
+
+
+def test_a_reason_names_at_most_three_changed_parts_of_a_parameter() -> None:
+    before = decision_with({"params:m": {f"k{i}": i for i in range(5)}})
+    now = decision_with({"params:m": {f"k{i}": i + 1 for i in range(5)}})
+
+    assert _changed_parameter("params:m", now, {**before.params, **before.param_parts}) == (
+        "parameters m.k0, m.k1, m.k2 and 2 more changed"
+    )
+
+
+def test_a_reason_names_the_whole_parameter_when_the_last_run_kept_no_parts() -> None:
+    before = decision_with({"params:m": {"a": 1}})
+    now = decision_with({"params:m": {"a": 2}})
+
+    assert _changed_parameter("params:m", now, before.params) == "parameter m changed"
+
+
+def test_a_part_added_or_removed_is_named_too() -> None:
+    before = decision_with({"parameters": {"m": {"a": 1, "b": 2}}})
+    now = decision_with({"parameters": {"m": {"a": 1, "c": 2}}})
+
+    assert _changed_parameter("parameters", now, {**before.params, **before.param_parts}) == (
+        "parameters m.b, m.c changed"
+    )

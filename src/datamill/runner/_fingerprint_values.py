@@ -20,7 +20,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any
 
-__all__ = ["digest", "literal", "parameter_fingerprints", "qualified_type", "readable_repr"]
+__all__ = [
+    "digest",
+    "literal",
+    "parameter_fingerprints",
+    "parameter_parts",
+    "qualified_type",
+    "readable_repr",
+]
 
 _MAX_REPR = 100_000  # longer reprs are not trusted as a value's identity
 
@@ -99,6 +106,56 @@ def parameter_fingerprints(values: Mapping[str, Any]) -> dict[str, str | None]:
         32
     """
     return {name: _parameter_digest(value) for name, value in values.items()}
+
+
+def parameter_parts(name: str, value: object) -> dict[str, str | None]:
+    """The fingerprint of each part of a parameter that is a mapping, by dotted path.
+
+    They let a reason name what changed inside a parameter: ``params:model`` with the value
+    ``{"alpha": 1, "layers": {"n": 3}}`` has the parts ``params:model.alpha`` and
+    ``params:model.layers.n``; the parts of ``parameters`` (every parameter) are named
+    ``params:<path>``. A mapping of more than `MAX_PARTS` leaves gives its first level only
+    (when that is small enough), and one nested deeper than `MAX_DEPTH` gives none.
+
+    Example:
+        >>> sorted(parameter_parts("params:model", {"alpha": 1, "layers": {"n": 3}}))
+        ['params:model.alpha', 'params:model.layers.n']
+    """
+    if not isinstance(value, Mapping) or not value:
+        return {}
+    prefix = "params:" if name == "parameters" else f"{name}."
+    parts = _leaves(value, prefix)
+    if parts is None:
+        if len(value) > MAX_PARTS or not all(isinstance(key, str) for key in value):
+            return {}
+        parts = {f"{prefix}{key}": item for key, item in value.items()}
+    return {path: _parameter_digest(parts[path]) for path in sorted(parts)}
+
+
+MAX_PARTS = 256
+"""The most leaves of a mapping parameter that `parameter_parts` fingerprints one by one."""
+MAX_DEPTH = 16
+"""The deepest nesting of mappings that `parameter_parts` follows."""
+
+
+def _leaves(value: Mapping[Any, Any], prefix: str) -> dict[str, object] | None:
+    """Each leaf of a nested mapping by dotted path; None if too many, too deep or odd keys."""
+    found: dict[str, object] = {}
+    stack: list[tuple[str, Mapping[Any, Any], int]] = [(prefix, value, 0)]
+    while stack:
+        path, mapping, depth = stack.pop()
+        if depth > MAX_DEPTH:  # a self-containing mapping ends here too
+            return None
+        for key, item in mapping.items():
+            if not isinstance(key, str):
+                return None
+            if isinstance(item, Mapping) and item:
+                stack.append((f"{path}{key}.", item, depth + 1))
+                continue
+            found[f"{path}{key}"] = item
+            if len(found) > MAX_PARTS:
+                return None
+    return found
 
 
 class _Unencodable(Exception):

@@ -78,6 +78,8 @@ class Decision:
         params: The fingerprint of each parameter input.
         inputs: The fingerprint of each other input as known before the run (None when it
             is recomputed in this run or cannot be fingerprinted).
+        param_parts: The fingerprint of each part of the parameters that are mappings, by
+            dotted path (``params:model.alpha``), recorded to say which part changed.
     """
 
     runs: bool
@@ -85,6 +87,7 @@ class Decision:
     code: CodeIdentity
     params: dict[str, str | None]
     inputs: dict[str, str | None]
+    param_parts: dict[str, str | None] = field(default_factory=dict)
 
 
 def plan_run(
@@ -126,6 +129,10 @@ class Fingerprints(Protocol):
 
     def params(self, node: Node) -> dict[str, str | None]:
         """The fingerprint of each parameter input of ``node`` (None: cannot tell)."""
+        ...
+
+    def param_parts(self, node: Node) -> dict[str, str | None]:
+        """The fingerprint of each part of ``node``'s mapping parameters (after `params`)."""
         ...
 
     def describe(self, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
@@ -175,6 +182,8 @@ class _Planner:
             name: self._input(name) for name in dict.fromkeys(n.inputs) if not is_parameter(name)
         }
         decision = Decision(True, "forced", code, params, inputs)
+        if params:
+            decision.param_parts = self.fingerprints.param_parts(n)
         if not forced:
             decision.reason = self._reason(n, decision, past)
             decision.runs = decision.reason != "unchanged"
@@ -222,19 +231,19 @@ class _Planner:
             changes = self.fingerprints.describe(past.code_components, decision.code.components)
             return "code changed: " + ("; ".join(changes) if changes else f"{n.func_name}()")
         return (
-            self._params_reason(decision.params, past)
+            self._params_reason(decision, past)
             or self._inputs_reason(decision.inputs, past)
             or self._outputs_reason(n, past)
             or "unchanged"
         )
 
     @staticmethod
-    def _params_reason(params: Mapping[str, str | None], past: PastExecution) -> str | None:
-        for name, fingerprint in params.items():
+    def _params_reason(decision: Decision, past: PastExecution) -> str | None:
+        for name, fingerprint in decision.params.items():
             if fingerprint is None:
                 return f"parameter {_param(name)} cannot be fingerprinted"
             if past.params.get(name) != fingerprint:
-                return f"parameter {_param(name)} changed"
+                return _changed_parameter(name, decision, past.params)
         return None
 
     def _inputs_reason(self, inputs: Mapping[str, str | None], past: PastExecution) -> str | None:
@@ -266,3 +275,27 @@ class _Planner:
 
 def _param(name: str) -> str:
     return name.removeprefix("params:")
+
+
+_NAMED_PARTS = 3  # a reason names at most this many changed parts of a parameter
+
+
+def _changed_parameter(name: str, decision: Decision, past: Mapping[str, str | None]) -> str:
+    """Words for a changed parameter: the parts that changed, when both runs know them."""
+    prefix = "params:" if name == "parameters" else f"{name}."
+    own = decision.params  # the node's own parameter inputs are not parts
+
+    def parts_of(found: Mapping[str, str | None]) -> dict[str, str | None]:
+        return {p: v for p, v in found.items() if p.startswith(prefix) and p not in own}
+
+    before, now = parts_of(past), parts_of(decision.param_parts)
+    changed = sorted(
+        path for path in before.keys() | now.keys() if before.get(path) != now.get(path)
+    )
+    if not before or not now or not changed:  # a run that kept no parts, or no mapping
+        return f"parameter {_param(name)} changed"
+    shown = ", ".join(_param(path) for path in changed[:_NAMED_PARTS])
+    more = len(changed) - _NAMED_PARTS
+    if more > 0:
+        shown += f" and {more} more"
+    return f"parameter{'s' if len(changed) > 1 else ''} {shown} changed"

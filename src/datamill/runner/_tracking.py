@@ -27,7 +27,7 @@ from datamill.io import AbstractDataset, DataCatalog
 from datamill.journal import DatasetRecord, Journal, NodeRecord, RunStart
 from datamill.pipeline import Node, Pipeline, is_parameter
 from datamill.runner._executors import Done
-from datamill.runner._fingerprint_values import parameter_fingerprints
+from datamill.runner._fingerprint_values import parameter_fingerprints, parameter_parts
 from datamill.runner._fingerprint_words import describe_changes
 from datamill.runner._fingerprints import CodeFingerprinter
 from datamill.runner._incremental import (
@@ -99,6 +99,8 @@ class NodeFingerprints:
     def __init__(self, catalog: DataCatalog, own_code: Sequence[Path] | None) -> None:
         self._catalog = catalog
         self._coder = CodeFingerprinter(list(own_code) if own_code is not None else None)
+        self._parts: dict[str, dict[str, str | None]] = {}  # node name -> its params' parts
+        self._known_parts: dict[tuple[str, str], dict[str, str | None]] = {}
 
     def code(self, node: Node) -> CodeIdentity:
         """The code fingerprint of ``node``'s function."""
@@ -110,7 +112,24 @@ class NodeFingerprints:
         names = [name for name in dict.fromkeys(node.inputs) if is_parameter(name)]
         if not names:
             return {}
-        return parameter_fingerprints({name: self._catalog.load(name) for name in names})
+        values = {name: self._catalog.load(name) for name in names}
+        found = parameter_fingerprints(values)
+        parts: dict[str, str | None] = {}
+        for name, value in values.items():
+            fingerprint = found[name]
+            if fingerprint is None or not isinstance(value, Mapping):
+                continue
+            known = self._known_parts.get((name, fingerprint))
+            if known is None:  # many nodes share a parameter: fingerprint its parts once
+                known = self._known_parts[name, fingerprint] = parameter_parts(name, value)
+            parts.update(known)
+        if parts:
+            self._parts[node.name] = parts
+        return found
+
+    def param_parts(self, node: Node) -> dict[str, str | None]:
+        """The fingerprints of the parts of ``node``'s mapping parameters (after `params`)."""
+        return self._parts.get(node.name, {})
 
     def describe(self, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
         """Words for what differs between two code fingerprints' components."""
@@ -335,7 +354,11 @@ class Recorder:
             code_fingerprint=decision.code.digest,
             code_components=decision.code.components,
             params_fingerprint=_combined(decision.params),
-            params_components=decision.params,
+            params_components=(
+                {**decision.params, **decision.param_parts}
+                if decision.param_parts
+                else decision.params
+            ),
             input_fingerprints=decision.inputs if inputs is None else inputs,
             **fields,
         )
