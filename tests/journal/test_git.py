@@ -91,3 +91,12 @@ def test_a_missing_folder_or_a_missing_git_tell_nothing(
     assert git_state(tmp_path / "missing") == (None, None)
     monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
     assert git_state(repo) == (None, None)
+
+
+def test_a_detached_head_reports_its_commit(repo: Path) -> None:
+    first = git(repo, "rev-parse", "HEAD")
+    (repo / "nodes.py").write_text("def clean(x):\n    return x + 1\n")
+    git(repo, "commit", "--quiet", "-am", "second")
+    git(repo, "checkout", "--quiet", "--detach", first)
+
+    assert git_state(repo) == (first, False)

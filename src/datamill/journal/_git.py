@@ -16,9 +16,10 @@ GIT_TIMEOUT: Final = 5.0
 def git_state(path: str | os.PathLike[str]) -> tuple[str | None, bool | None]:
     """Return the commit checked out at ``path`` and whether the working tree is dirty.
 
-    Runs ``git rev-parse HEAD`` and ``git status --porcelain`` in ``path``. Untracked files
-    that are not ignored count as changes. Never raises for a missing or broken git: the
-    journal records what it can.
+    Runs one ``git status --porcelain=v2 --branch`` in ``path`` (git 2.11 or later): its
+    header names the commit, and any other line is a change. Untracked files that are not
+    ignored count as changes. Never raises for a missing or broken git: the journal records
+    what it can.
 
     Args:
         path: A folder inside the project (usually its root).
@@ -32,12 +33,21 @@ def git_state(path: str | os.PathLike[str]) -> tuple[str | None, bool | None]:
         >>> git_state(".")  # doctest: +SKIP
         ('9f2c1e4b7a...', False)
     """
-    status = _git(path, "status", "--porcelain")
+    status = _git(path, "status", "--porcelain=v2", "--branch")
     if status is None:
         return None, None
-    head = _git(path, "rev-parse", "--verify", "--quiet", "HEAD")
-    commit = head.strip() if head else None
-    return commit or None, bool(status.strip())
+    commit: str | None = None
+    dirty = False
+    for line in status.splitlines():
+        if line.startswith(_COMMIT):
+            found = line.removeprefix(_COMMIT).strip()
+            commit = None if found == "(initial)" else found
+        elif line and not line.startswith("#"):
+            dirty = True
+    return commit, dirty
+
+
+_COMMIT: Final = "# branch.oid "
 
 
 def _git(path: str | os.PathLike[str], *args: str) -> str | None:
