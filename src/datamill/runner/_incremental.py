@@ -127,12 +127,9 @@ class Fingerprints(Protocol):
         """The code fingerprint of ``node``'s function."""
         ...
 
-    def params(self, node: Node) -> dict[str, str | None]:
-        """The fingerprint of each parameter input of ``node`` (None: cannot tell)."""
-        ...
-
-    def param_parts(self, node: Node) -> dict[str, str | None]:
-        """The fingerprint of each part of ``node``'s mapping parameters (after `params`)."""
+    def params(self, node: Node) -> tuple[dict[str, str | None], dict[str, str | None]]:
+        """The fingerprint of each parameter input of ``node`` (None: cannot tell), and of
+        each part of those that are mappings (see `Decision.param_parts`)."""
         ...
 
     def describe(self, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
@@ -177,13 +174,11 @@ class _Planner:
 
     def decide(self, n: Node, past: PastExecution | None, *, forced: bool) -> None:
         code = self.fingerprints.code(n)
-        params = self.fingerprints.params(n)
+        params, parts = self.fingerprints.params(n)
         inputs = {
             name: self._input(name) for name in dict.fromkeys(n.inputs) if not is_parameter(name)
         }
-        decision = Decision(True, "forced", code, params, inputs)
-        if params:
-            decision.param_parts = self.fingerprints.param_parts(n)
+        decision = Decision(True, "forced", code, params, inputs, parts)
         if not forced:
             decision.reason = self._reason(n, decision, past)
             decision.runs = decision.reason != "unchanged"

@@ -99,7 +99,6 @@ class NodeFingerprints:
     def __init__(self, catalog: DataCatalog, own_code: Sequence[Path] | None) -> None:
         self._catalog = catalog
         self._coder = CodeFingerprinter(list(own_code) if own_code is not None else None)
-        self._parts: dict[str, dict[str, str | None]] = {}  # node name -> its params' parts
         self._known_parts: dict[tuple[str, str], dict[str, str | None]] = {}
 
     def code(self, node: Node) -> CodeIdentity:
@@ -107,11 +106,12 @@ class NodeFingerprints:
         found = self._coder.fingerprint(node.func)
         return CodeIdentity(found.digest, found.components)
 
-    def params(self, node: Node) -> dict[str, str | None]:
-        """The fingerprint of each parameter input of ``node``."""
+    def params(self, node: Node) -> tuple[dict[str, str | None], dict[str, str | None]]:
+        """The fingerprint of each parameter input of ``node``, and of each part of those
+        that are mappings."""
         names = [name for name in dict.fromkeys(node.inputs) if is_parameter(name)]
         if not names:
-            return {}
+            return {}, {}
         values = {name: self._catalog.load(name) for name in names}
         found = parameter_fingerprints(values)
         parts: dict[str, str | None] = {}
@@ -123,13 +123,7 @@ class NodeFingerprints:
             if known is None:  # many nodes share a parameter: fingerprint its parts once
                 known = self._known_parts[name, fingerprint] = parameter_parts(name, value)
             parts.update(known)
-        if parts:
-            self._parts[node.name] = parts
-        return found
-
-    def param_parts(self, node: Node) -> dict[str, str | None]:
-        """The fingerprints of the parts of ``node``'s mapping parameters (after `params`)."""
-        return self._parts.get(node.name, {})
+        return found, parts
 
     def describe(self, old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
         """Words for what differs between two code fingerprints' components."""
