@@ -50,6 +50,27 @@ def test_last_success_can_be_limited_to_one_pipeline(journal: Journal) -> None:
     assert journal.last_success("clean", pipeline="reporting") is None
 
 
+def test_last_successes_answer_for_many_nodes_as_last_success_does(journal: Journal) -> None:
+    start(journal, "etl-run", second=0, pipeline="etl")
+    journal.record_nodes(
+        "etl-run",
+        [ran(f"n{i}", second=10, code="etl", saves={f"d{i}": "v1"}) for i in range(1200)],
+    )
+    start(journal, "ml-run", second=100, pipeline="ml")
+    journal.record_nodes("ml-run", [ran(f"n{i}", second=110, code="ml") for i in range(0, 1200, 3)])
+    journal.record_node("ml-run", NodeRecord("n1", "failed", ended=at(120), error="boom"))
+    names = [f"n{i}" for i in range(1200)] + ["never-ran"]
+
+    found = journal.last_successes(names)
+
+    assert set(found) == set(names) - {"never-ran"}
+    assert found == {name: journal.last_success(name) for name in found}
+    assert found["n3"].code_fingerprint == "ml"
+    assert found["n1"].code_fingerprint == "etl"
+    assert found["n1"].saves == (DatasetRecord("d1", "save", "v1", "fp-d1-v1", True),)
+    assert journal.last_successes([]) == {}
+
+
 def test_committed_partitions_keep_the_latest_commit_of_each_partition(journal: Journal) -> None:
     start(journal, "crashed-run", second=0)
     for part in ("p1", "p2"):

@@ -158,16 +158,76 @@ def query_plans(journal: Journal, call: object) -> list[str]:
     return plans
 
 
-def test_finding_the_last_success_of_a_node_reads_one_index_in_order(journal: Journal) -> None:
+def test_finding_the_last_success_of_a_node_reads_its_rows_by_key(journal: Journal) -> None:
     start(journal, "r1")
     journal.record_node("r1", ran("n1", saves={"d": None}))
 
     plans = query_plans(journal, lambda: journal.last_success("n1"))
 
     node_plan = plans[0]
-    assert "USING INDEX nodes_last_success" in node_plan
-    assert "TEMP B-TREE" not in node_plan
+    assert "SEARCH last_success USING PRIMARY KEY (node_name=?)" in node_plan
+    assert "SEARCH n USING INTEGER PRIMARY KEY" in node_plan
     assert all("SCAN" not in plan.replace("SCAN CONSTANT", "") for plan in plans)
+
+
+def test_the_last_success_table_keeps_one_row_per_node_and_pipeline(journal: Journal) -> None:
+    for index in range(5):
+        start(journal, f"r{index}", second=10 * index, pipeline="etl" if index % 2 else "ml")
+        journal.record_nodes(f"r{index}", [ran(name, second=10 * index + 1) for name in ("a", "b")])
+        journal.finish_run(f"r{index}", "succeeded")
+
+    with closing(sqlite3.connect(journal.path)) as raw:
+        rows = raw.execute(
+            "SELECT node_name, pipeline, node_id FROM last_success ORDER BY node_name, pipeline"
+        ).fetchall()
+    assert rows == [("a", "etl", 7), ("a", "ml", 9), ("b", "etl", 8), ("b", "ml", 10)]
+
+
+def test_a_version_2_journal_finds_its_last_successes_after_the_upgrade(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    with closing(sqlite3.connect(path, isolation_level=None)) as raw:
+        for statement in (*MIGRATIONS[0], *MIGRATIONS[1]):
+            raw.execute(statement)
+        raw.execute("PRAGMA user_version = 2")
+        for run_id, pipeline in (("r1", "etl"), ("r2", "ml"), ("r3", "etl")):
+            raw.execute(
+                "INSERT INTO runs (run_id, pipeline, status, started, last_seen, command, "
+                "options, parameters, pid, host) VALUES (?, ?, 'succeeded', "
+                "'2025-11-22T10:15:00.000000+00:00', '2025-11-22T10:15:00.000000+00:00', "
+                "'[]', '{}', '{}', 1, 'host')",
+                (run_id, pipeline),
+            )
+        for node_id, run_id, name, status, ended in (
+            (1, "r1", "a", "ran", "2025-11-22T10:15:05.000000+00:00"),
+            (2, "r3", "a", "ran", "2025-11-22T10:15:01.000000+00:00"),  # ended earlier
+            (3, "r2", "a", "ran", "2025-11-22T10:15:09.000000+00:00"),
+            (4, "r3", "b", "failed", "2025-11-22T10:15:09.000000+00:00"),
+            (5, "r1", "c", "ran", None),
+        ):
+            raw.execute(
+                "INSERT INTO nodes (id, run_id, node_name, status, reason, ended, attempts, "
+                "params_components, input_fingerprints) "
+                "VALUES (?, ?, ?, ?, 'forced', ?, 1, '{}', '{}')",
+                (node_id, run_id, name, status, ended),
+            )
+
+    with Journal(path) as journal:
+        found = {
+            (name, pipeline): journal.last_success(name, pipeline)
+            for name in ("a", "b", "c")
+            for pipeline in ("etl", "ml", None)
+        }
+
+    assert {key: record.run_id for key, record in found.items() if record is not None} == {
+        ("a", "etl"): "r1",
+        ("a", "ml"): "r2",
+        ("a", None): "r2",
+        ("c", "etl"): "r1",
+        ("c", None): "r1",
+    }
+    with closing(sqlite3.connect(path)) as raw:
+        indexes = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    assert "nodes_last_success" not in indexes
 
 
 def test_listing_runs_and_finding_producers_use_indexes(journal: Journal) -> None:

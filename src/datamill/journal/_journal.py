@@ -61,6 +61,15 @@ _INSERT_NODE: Final = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _LAST_NODE_ID: Final = "SELECT coalesce(max(id), 0) FROM nodes"
+_RUN_PIPELINE: Final = "SELECT pipeline FROM runs WHERE run_id = ?"
+_SUCCEEDED: Final = (
+    # A node's execution replaces the one kept unless that one ended later (or, ending at
+    # the same time, was recorded later): runs of one pipeline may overlap.
+    "INSERT INTO last_success (node_name, pipeline, ended, node_id) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (node_name, pipeline) DO UPDATE SET "
+    "ended = excluded.ended, node_id = excluded.node_id "
+    "WHERE (excluded.ended, excluded.node_id) > (last_success.ended, last_success.node_id)"
+)
 _INSERT_CODE: Final = "INSERT OR IGNORE INTO code (fingerprint, components) VALUES (?, ?)"
 _INSERT_DATASET: Final = (
     "INSERT INTO datasets (node_id, dataset, role, version, fingerprint, persisted) "
@@ -212,6 +221,16 @@ class Journal:
             (last,) = connection.execute(_LAST_NODE_ID).fetchone()
             first = last + 1
             connection.executemany(_INSERT_NODE, [(first + i, *row) for i, row in enumerate(rows)])
+            succeeded = [
+                (record.node_name, row[_ENDED] or "", first + i)
+                for i, (record, row) in enumerate(zip(batch, rows, strict=True))
+                if record.status == "ran"
+            ]
+            if succeeded:
+                (pipeline,) = connection.execute(_RUN_PIPELINE, (run_id,)).fetchone()
+                connection.executemany(
+                    _SUCCEEDED, [(name, pipeline, ended, id_) for name, ended, id_ in succeeded]
+                )
             connection.executemany(
                 _INSERT_DATASET,
                 [
@@ -421,6 +440,16 @@ class Journal:
         with self._read() as connection:
             return queries.last_success(connection, node_name, pipeline)
 
+    def last_successes(self, node_names: Iterable[str]) -> dict[str, NodeRecord]:
+        """`last_success` of several nodes at once (in any pipeline), by node name.
+
+        Nodes that never ran successfully are left out. Planning a run of many nodes
+        reads them all this way, in a few queries.
+        """
+        names = list(dict.fromkeys(node_names))
+        with self._read() as connection:
+            return queries.last_successes(connection, names)
+
     def committed_partitions(
         self, node_name: str, dataset: str, *, run_id: str | None = None
     ) -> dict[str, PartitionRecord]:
@@ -572,6 +601,10 @@ def _check_belongs(record: NodeRecord, run_id: str) -> None:
             f"Node record of {record.node_name!r} belongs to run {record.run_id!r}, not "
             f"{run_id!r}: leave its run_id unset when recording it."
         )
+
+
+_ENDED: Final = 5
+"""The position of the end time in a `_node_row`."""
 
 
 def _node_row(run_id: str, record: NodeRecord) -> tuple[object, ...]:

@@ -45,7 +45,7 @@ LATEST: Final = "latest"
 """The run reference that means the most recently started run."""
 
 _NEWEST_FIRST: Final = " ORDER BY started DESC, run_id DESC"
-_CHUNK: Final = 500  # run ids per IN (...) list, well under SQLite's variable limit
+_CHUNK: Final = 500  # values per IN (...) list, well under SQLite's variable limit
 
 
 # -- runs ------------------------------------------------------------------------------------
@@ -238,18 +238,50 @@ def last_success(
     connection: sqlite3.Connection, node_name: str, pipeline: str | None
 ) -> NodeRecord | None:
     """The most recent record of ``node_name`` with status ``ran``, if there is one."""
-    sql = f"{_NODES} WHERE n.node_name = ? AND n.status = 'ran'"
+    found = "SELECT node_id FROM last_success WHERE node_name = ?"
     args: tuple[str, ...] = (node_name,)
     if pipeline is not None:
-        sql += " AND n.run_id IN (SELECT run_id FROM runs WHERE pipeline = ?)"
+        found += " AND pipeline = ?"
         args = (node_name, pipeline)
-    row = connection.execute(f"{sql} ORDER BY n.ended DESC, n.id DESC LIMIT 1", args).fetchone()
+    sql = f"{_NODES} WHERE n.id = ({found} ORDER BY ended DESC, node_id DESC LIMIT 1)"
+    row = connection.execute(sql, args).fetchone()
     if row is None:
         return None
     datasets = _datasets_by_node(
         connection, "SELECT * FROM datasets WHERE node_id = ? ORDER BY id", (row["id"],)
     )
     return _node(row, datasets.get(row["id"], []))
+
+
+def last_successes(
+    connection: sqlite3.Connection, node_names: Sequence[str]
+) -> dict[str, NodeRecord]:
+    """`last_success` of each of ``node_names`` in any pipeline, for those that have one.
+
+    A few queries for any number of nodes, where `last_success` makes two per node.
+    """
+    latest: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(node_names), _CHUNK):
+        chunk = node_names[start : start + _CHUNK]
+        rows = connection.execute(
+            "SELECT node_name, ended, node_id FROM last_success "
+            f"WHERE node_name IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        for name, ended, node_id in rows:  # one row per pipeline that ran the node
+            if name not in latest or (ended, node_id) > latest[name]:
+                latest[name] = (ended, node_id)
+    ids = sorted(node_id for _, node_id in latest.values())
+    found: dict[str, NodeRecord] = {}
+    for start in range(0, len(ids), _CHUNK):
+        id_chunk = ids[start : start + _CHUNK]
+        marks = ", ".join("?" * len(id_chunk))
+        datasets = _datasets_by_node(
+            connection, f"SELECT * FROM datasets WHERE node_id IN ({marks}) ORDER BY id", id_chunk
+        )
+        for row in connection.execute(f"{_NODES} WHERE n.id IN ({marks})", id_chunk):
+            found[row["node_name"]] = _node(row, datasets.get(row["id"], []))
+    return found
 
 
 def _node(row: sqlite3.Row, datasets: Sequence[DatasetRecord]) -> NodeRecord:
