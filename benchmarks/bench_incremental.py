@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_incremental.py [--nodes 1000] [--chain 10000]
+    .venv/bin/python benchmarks/bench_incremental.py [--nodes 1000] [--chain 10000] [--history 40]
 
 1. Writes the 1,000-node project of ``bench_check.py`` (chained nodes in 20 modules, every
    dataset a JSON file), runs ``datamill run`` once (every node runs), then times a second
@@ -13,6 +13,8 @@ Usage::
    overhead: 10,000 trivial in-memory nodes (target: below 10% of the run time), 10,000
    in-memory nodes doing about 200 µs of work each, and 1,000 nodes that each save a JSON
    file (every such node's record is committed before the next node starts).
+3. Records 40 runs of the 10,000-node chain into one journal and times the first five and
+   the last five: recording must not slow down as the journal fills.
 
 Prints one JSON line per measurement.
 """
@@ -157,6 +159,30 @@ def overheads(chain: int, repeats: int) -> list[dict[str, object]]:
     ]
 
 
+def journal_growth(chain: int, runs: int) -> list[dict[str, object]]:
+    """Whether recording slows down as the journal fills: ``runs`` recorded runs of the
+    trivial chain into one journal, the first five and the last five timed."""
+    pipe = Pipeline([node(identity, f"d{i}", f"d{i + 1}", name=f"n{i}") for i in range(chain)])
+    times: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        journal = Journal(Path(folder) / "journal.db")
+        for _ in range(runs):
+            start = time.perf_counter()
+            run_with(
+                pipe,
+                DataCatalog({"d0": MemoryDataset(1)}),
+                create_executor("sequential", None),
+                create_hook_manager([]),
+                tracking=Tracking(journal, RunInfo("chain"), incremental=False),
+            )
+            times.append(time.perf_counter() - start)
+        journal.close()
+    return [
+        _line("chain_recorded_first_5_runs", chain, times[:5]),
+        _line(f"chain_recorded_runs_{runs - 4}_to_{runs}", chain, times[-5:]),
+    ]
+
+
 FILE_CHAIN = 1_000
 """Nodes of the chain whose every dataset is a JSON file (each node's record is committed)."""
 
@@ -185,10 +211,12 @@ def main() -> int:
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--chain", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--history", type=int, default=40, help="runs for the growth check")
     args = parser.parse_args()
     for line in [
         *second_run(args.nodes, args.repeats),
         *overheads(args.chain, args.repeats),
+        *journal_growth(args.chain, args.history),
     ]:
         print(json.dumps(line), flush=True)
     return 0

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -69,6 +70,42 @@ def test_timestamps_are_fixed_width_utc_text_that_sorts_like_the_times() -> None
     stamps = [to_timestamp(at(s)) for s in (0, 0.000001, 1, 59, 3600)]
     assert stamps == sorted(stamps)
     assert len(set(map(len, stamps))) == 1
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "1969-12-31T23:59:59.999999+00:00",  # before the epoch: seconds round down
+        "2026-11-22T10:15:00.000001+00:00",
+        "2026-11-22T10:15:00.999999+00:00",
+        "2026-11-22T23:59:59.500000-05:30",
+        "9999-12-31T23:59:59.999998+00:00",
+    ],
+)
+def test_timestamps_of_one_second_share_their_text_up_to_the_second(moment: str) -> None:
+    value = datetime.fromisoformat(moment)
+    expected = value.astimezone(UTC).isoformat(timespec="microseconds")
+    assert to_timestamp(value) == expected
+    later = value + timedelta(microseconds=1)
+    assert to_timestamp(later) == later.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"raw": "node:0123abcd", "params:model.alpha": None},
+        {'quote"back\\slash': "line\nbreak\ttab", "é": "\u2028\x00"},
+        {"count": 3},  # not text: the encoder writes it
+        {"nested": {"a": "b"}},
+    ],
+)
+def test_small_dicts_of_text_are_written_as_the_encoder_writes_them(
+    value: dict[str, Any],
+) -> None:
+    expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert dumps(value) == expected
+    assert loads(dumps(value)) == value
 
 
 def test_values_json_cannot_hold_are_stored_as_their_repr() -> None:

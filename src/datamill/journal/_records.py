@@ -98,7 +98,8 @@ class DatasetRecord:
     persisted: bool | None = None
 
     def __post_init__(self) -> None:
-        check_choice(self.role, DATASET_ROLES, f"Role of dataset {self.name!r}")
+        if self.role not in DATASET_ROLES:
+            check_choice(self.role, DATASET_ROLES, f"Role of dataset {self.name!r}")
 
 
 @dataclass(frozen=True, slots=True)

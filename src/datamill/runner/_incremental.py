@@ -141,18 +141,18 @@ def memory_fingerprint(
     code: str, params: Mapping[str, str | None], inputs: Mapping[str, str | None], output: str
 ) -> str | None:
     """The fingerprint of in-memory data: that of what produced it (None if unknown)."""
-    if any(v is None for v in inputs.values()) or any(v is None for v in params.values()):
+    if None in inputs.values() or None in params.values():
         return None
-    digest = hashlib.blake2b(digest_size=16)
-    for part in (
-        code,
-        *sorted(f"{k}={v}" for k, v in params.items()),
-        *sorted(f"{k}={v}" for k, v in inputs.items()),
-        output,
-    ):
-        digest.update(part.encode())
-        digest.update(b"\0")
-    return f"node:{digest.hexdigest()}"
+    parts = [code]
+    for given in (params, inputs):  # each sorted by its "name=fingerprint" text
+        if len(given) == 1:
+            parts.extend(f"{k}={v}" for k, v in given.items())
+        elif given:
+            parts.extend(sorted(f"{k}={v}" for k, v in given.items()))
+    parts.append(output)
+    parts.append("")  # every part ends with a NUL
+    text = "\0".join(parts).encode()
+    return f"node:{hashlib.blake2b(text, digest_size=16).hexdigest()}"
 
 
 class _Planner:
@@ -176,7 +176,9 @@ class _Planner:
         code = self.fingerprints.code(n)
         params, parts = self.fingerprints.params(n)
         inputs = {
-            name: self._input(name) for name in dict.fromkeys(n.inputs) if not is_parameter(name)
+            name: self._input(name)
+            for name in (dict.fromkeys(n.inputs) if len(n.inputs) > 1 else n.inputs)
+            if not is_parameter(name)
         }
         decision = Decision(True, "forced", code, params, inputs, parts)
         if not forced:

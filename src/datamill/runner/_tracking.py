@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from datamill.io import AbstractDataset, DataCatalog
-from datamill.journal import DatasetRecord, Journal, NodeRecord, RunStart
+from datamill.journal import DatasetRecord, Journal, NodeRecord, NodeStatus, RunStart
 from datamill.pipeline import Node, Pipeline, is_parameter
 from datamill.runner._executors import Done
 from datamill.runner._fingerprint_values import parameter_fingerprints, parameter_parts
@@ -43,6 +44,7 @@ __all__ = ["NodeFingerprints", "Recorder", "RunInfo", "Tracking", "plan"]
 Dataset = AbstractDataset[Any, Any]
 
 _RSS_UNIT: Final = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB
+_PEAK_READ_AFTER: Final = 0.001  # seconds: see `Recorder._process_peak`
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +111,10 @@ class NodeFingerprints:
     def params(self, node: Node) -> tuple[dict[str, str | None], dict[str, str | None]]:
         """The fingerprint of each parameter input of ``node``, and of each part of those
         that are mappings."""
-        names = [name for name in dict.fromkeys(node.inputs) if is_parameter(name)]
+        names = [name for name in node.inputs if is_parameter(name)]
         if not names:
             return {}, {}
+        names = list(dict.fromkeys(names))
         values = {name: self._catalog.load(name) for name in names}
         found = parameter_fingerprints(values)
         parts: dict[str, str | None] = {}
@@ -131,15 +134,18 @@ class NodeFingerprints:
 
 
 class JournalHistory:
-    """Past executions from the journal, each node looked up once."""
+    """Past executions from the journal, read for all the run's nodes at the first lookup."""
 
-    def __init__(self, journal: Journal, pipeline: str | None = None) -> None:
+    def __init__(self, journal: Journal, node_names: Collection[str]) -> None:
         self._journal = journal
-        self._pipeline = pipeline
+        self._node_names = node_names
+        self._found: dict[str, NodeRecord] | None = None
 
     def last_success(self, node_name: str) -> PastExecution | None:
         """The node's last successful execution in the journal, or None."""
-        record = self._journal.last_success(node_name)
+        if self._found is None:
+            self._found = self._journal.last_successes(self._node_names)
+        record = self._found.get(node_name)
         if record is None or record.code_fingerprint is None:
             return None
         return PastExecution(
@@ -163,7 +169,7 @@ def plan(
     decisions = plan_run(
         pipeline,
         datasets,
-        JournalHistory(tracking.journal, tracking.info.pipeline),
+        JournalHistory(tracking.journal, [n.name for n in pipeline.graph.nodes]),
         fingerprints,
         force=force,
         free_outputs=free_outputs,
@@ -197,6 +203,7 @@ class Recorder:
         self.recorded: set[str] = set()
         self._pending: list[NodeRecord] = []
         self._must_commit = False
+        self._peak: int | None = None  # the last reading of the process's peak memory
         info = tracking.info
         self.journal.start_run(
             RunStart(
@@ -232,23 +239,33 @@ class Recorder:
         job = done.job
         n = job.node
         decision = self.decisions[n.name]
-        started = _moment(job.started)
-        ended = _moment(job.ended) or datetime.now(UTC)
-        timing: dict[str, Any] = {
-            "started": started,
-            "ended": ended,
-            "duration": None if job.started is None else max(0.0, ended.timestamp() - job.started),
-            "attempts": job.attempts,
-        }
+        ended_at = time.time() if job.ended is None else job.ended
+        started = None if job.started is None else datetime.fromtimestamp(job.started, UTC)
+        ended = datetime.fromtimestamp(ended_at, UTC)
+        duration = None if job.started is None else max(0.0, ended_at - job.started)
         reason = decision.reason
         if job.partitions is not None:  # say how much of a partitionwise node was computed
             reason = f"{reason}; {job.partitions.summary()}"
         if done.error is not None:
-            error = f"{type(done.error).__name__}: {done.error}"
-            self._add(self._record(n, decision, "failed", reason=reason, error=error, **timing))
+            self._add(
+                self._record(
+                    n,
+                    decision,
+                    "failed",
+                    reason=reason,
+                    started=started,
+                    ended=ended,
+                    duration=duration,
+                    attempts=job.attempts,
+                    error=f"{type(done.error).__name__}: {done.error}",
+                )
+            )
             self._must_commit = True
             return
-        inputs, datasets = self._datasets(n, decision)
+        inputs, datasets, persisted = self._datasets(n, decision)
+        peak = job.peak_memory
+        if peak is None:
+            peak = self._process_peak(duration)
         self._add(
             self._record(
                 n,
@@ -256,12 +273,15 @@ class Recorder:
                 "ran",
                 reason=reason,
                 inputs=inputs,
-                datasets=tuple(datasets),
-                peak_memory=_peak_memory() if job.peak_memory is None else job.peak_memory,
-                **timing,
+                datasets=datasets,
+                started=started,
+                ended=ended,
+                duration=duration,
+                peak_memory=peak,
+                attempts=job.attempts,
             )
         )
-        if any(d.persisted for d in datasets if d.role == "save") or not n.outputs:
+        if persisted or not n.outputs:
             self._must_commit = True
 
     def finish(self, status: str, error: str | None = None) -> None:
@@ -299,11 +319,13 @@ class Recorder:
 
     def _datasets(
         self, n: Node, decision: Decision
-    ) -> tuple[dict[str, str | None], list[DatasetRecord]]:
-        """The fingerprints of a finished node's inputs, and the datasets it loaded and saved."""
+    ) -> tuple[dict[str, str | None], tuple[DatasetRecord, ...], bool]:
+        """The fingerprints of a finished node's inputs, the datasets it loaded and saved,
+        and whether it saved any data to storage."""
         inputs: dict[str, str | None] = {}
         datasets: list[DatasetRecord] = []
-        for name in dict.fromkeys(n.inputs):
+        persisted = False
+        for name in dict.fromkeys(n.inputs) if len(n.inputs) > 1 else n.inputs:
             if is_parameter(name):
                 continue
             dataset = self.datasets[name]
@@ -318,6 +340,7 @@ class Recorder:
         for name in n.outputs:
             dataset = self.datasets[name]
             if dataset.persistent:
+                persisted = True
                 datasets.append(
                     DatasetRecord(
                         name, "save", dataset.current_version(), dataset.run_fingerprint(), True
@@ -329,37 +352,56 @@ class Recorder:
                 )
                 self.memory[name] = fingerprint
                 datasets.append(DatasetRecord(name, "save", None, fingerprint, False))
-        return inputs, datasets
+        return inputs, tuple(datasets), persisted
+
+    def _process_peak(self, duration: float | None) -> int | None:
+        """The process's peak memory so far, read again after nodes of 1 ms or more.
+
+        A node quicker than that cannot have raised the peak by more than a few megabytes
+        (memory is not touched faster), so it reports the last reading: reading the peak
+        costs a system call, as much as a trivial node's whole record.
+        """
+        if duration is None or duration >= _PEAK_READ_AFTER or self._peak is None:
+            self._peak = _peak_memory()
+        return self._peak
 
     def _record(
         self,
         n: Node,
         decision: Decision,
-        status: str,
+        status: NodeStatus,
         *,
+        reason: str | None = None,
         inputs: Mapping[str, str | None] | None = None,
-        **fields: Any,
+        datasets: tuple[DatasetRecord, ...] = (),
+        started: datetime | None = None,
+        ended: datetime | None = None,
+        duration: float | None = None,
+        peak_memory: int | None = None,
+        attempts: int = 0,
+        error: str | None = None,
     ) -> NodeRecord:
-        fields.setdefault("reason", decision.reason)
-        fields.setdefault("attempts", 0)
         return NodeRecord(
-            node_name=n.name,
-            status=status,  # type: ignore[arg-type]
-            code_fingerprint=decision.code.digest,
-            code_components=decision.code.components,
-            params_fingerprint=_combined(decision.params),
-            params_components=(
+            n.name,
+            status,
+            decision.reason if reason is None else reason,
+            started,
+            ended,
+            duration,
+            peak_memory,
+            attempts,
+            decision.code.digest,
+            decision.code.components,
+            _combined(decision.params),
+            (
                 {**decision.params, **decision.param_parts}
                 if decision.param_parts
                 else decision.params
             ),
-            input_fingerprints=decision.inputs if inputs is None else inputs,
-            **fields,
+            decision.inputs if inputs is None else inputs,
+            datasets,
+            error,
         )
-
-
-def _moment(seconds: float | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 def _combined(params: Mapping[str, str | None]) -> str | None:

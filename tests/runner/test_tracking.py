@@ -1,0 +1,90 @@
+"""What a recorded run writes about each node: timings, peak memory, fingerprints."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from datamill import DataCatalog, MemoryDataset, Pipeline, node
+from datamill.hooks import create_hook_manager
+from datamill.journal import Journal
+from datamill.runner import RunInfo, Tracking, create_executor, run_with
+from datamill.runner import _tracking as tracking_module
+
+
+def quick(x: int) -> int:
+    return x + 1
+
+
+def seed() -> int:
+    return 1
+
+
+def slow(x: int) -> int:
+    """Compute for 2 ms at least (a node long enough to have its peak memory read)."""
+    deadline = time.perf_counter() + 0.002
+    while time.perf_counter() < deadline:
+        pass
+    return x + 1
+
+
+def test_the_peak_memory_is_read_after_the_first_node_and_after_nodes_of_a_millisecond(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readings = iter(range(1_000, 100_000, 1_000))
+    monkeypatch.setattr(tracking_module, "_peak_memory", lambda: next(readings))
+    pipeline = Pipeline(
+        [
+            node(quick, "d0", "d1", name="first"),
+            node(quick, "d1", "d2", name="quick_after_first"),
+            node(slow, "d2", "d3", name="slow"),
+            node(quick, "d3", "d4", name="quick_after_slow"),
+        ]
+    )
+
+    with Journal(tmp_path / "journal.db") as journal:
+        run_with(
+            pipeline,
+            DataCatalog({"d0": MemoryDataset(1)}),
+            create_executor("sequential", None),
+            create_hook_manager([]),
+            run_id="r1",
+            tracking=Tracking(journal, RunInfo("chain"), incremental=False),
+        )
+        peaks = {record.node_name: record.peak_memory for record in journal.nodes("r1")}
+
+    assert peaks == {
+        "first": 1_000,
+        "quick_after_first": 1_000,
+        "slow": 2_000,
+        "quick_after_slow": 2_000,
+    }
+
+
+def test_each_node_record_holds_its_timing_and_the_fingerprints_of_its_data(
+    tmp_path: Path,
+) -> None:
+    pipeline = Pipeline([node(seed, None, "d1", name="a"), node(slow, "d1", "d2", name="b")])
+
+    with Journal(tmp_path / "journal.db") as journal:
+        run_with(
+            pipeline,
+            DataCatalog(),
+            create_executor("sequential", None),
+            create_hook_manager([]),
+            run_id="r1",
+            tracking=Tracking(journal, RunInfo("chain"), incremental=False),
+        )
+        a, b = journal.nodes("r1")
+
+    assert (a.status, b.status) == ("ran", "ran")
+    assert a.started is not None and a.ended is not None and b.started is not None
+    assert a.started <= a.ended <= b.started
+    assert b.duration is not None and b.duration >= 0.002
+    assert a.attempts == b.attempts == 1
+    (saved,) = a.saves
+    assert saved.persisted is False
+    assert saved.fingerprint is not None and saved.fingerprint.startswith("node:")
+    assert b.input_fingerprints == {"d1": saved.fingerprint}
