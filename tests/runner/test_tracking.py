@@ -80,11 +80,15 @@ def test_each_node_record_holds_its_timing_and_the_fingerprints_of_its_data(
         a, b = journal.nodes("r1")
 
     assert (a.status, b.status) == ("ran", "ran")
-    assert a.started is not None and a.ended is not None and b.started is not None
+    assert a.started is not None
+    assert a.ended is not None
+    assert b.started is not None
     assert a.started <= a.ended <= b.started
-    assert b.duration is not None and b.duration >= 0.002
+    assert b.duration is not None
+    assert b.duration >= 0.002
     assert a.attempts == b.attempts == 1
     (saved,) = a.saves
     assert saved.persisted is False
-    assert saved.fingerprint is not None and saved.fingerprint.startswith("node:")
+    assert saved.fingerprint is not None
+    assert saved.fingerprint.startswith("node:")
     assert b.input_fingerprints == {"d1": saved.fingerprint}
