@@ -788,6 +788,111 @@ def test_fingerprints_are_the_same_in_every_process(sources: Sources) -> None:
     assert None not in results[0]["parameters"].values()
 
 
+# -- digests stay put ------------------------------------------------------------------------
+
+PINNED = '''\
+import collections.abc
+import functools
+import http
+import pathlib
+import typing
+
+LIMIT = 10
+TABLE = {"x": (1, 2.5, None, b"raw"), "y": frozenset({"b", "a"}), "z": [True, ...]}
+ROOT = pathlib.PurePosixPath("data")
+
+
+class Point:
+    """A class of the project: its methods and attributes count."""
+
+    dimensions = 1
+
+    def __init__(self, x: int = 0) -> None:
+        self.x = x
+
+    def moved(self, by: int) -> "Point":
+        return Point(self.x + by)
+
+    @property
+    def norm(self) -> int:
+        return abs(self.x)
+
+    @staticmethod
+    def parse(text: str) -> "Point":
+        return Point(int(text))
+
+
+ORIGIN = Point(0)
+
+
+def helper(rows: list[int]) -> int:
+    """Docstrings do not count."""
+    return sum(rows) + LIMIT
+
+
+SCALED = functools.partial(helper, [1, 2])
+
+
+def node(
+    rows: list[int],
+    table: dict[str, typing.Any],
+    names: typing.List[str],
+    pick: typing.Optional[int] = None,
+    limit: int | None = 3,
+    check: collections.abc.Callable[[int], bool] = bool,
+    *,
+    status: http.HTTPStatus = http.HTTPStatus.OK,
+    key=lambda row: -row,
+) -> tuple["Point", ...]:
+    total = helper([row for row in sorted(rows, key=key) if check(row)]) + len(TABLE)
+
+    def inner(y):
+        return y + total + ORIGIN.x
+
+    return (Point(inner(LIMIT)).moved(2), Point.parse("4"), ROOT / str(pick), status, SCALED)
+
+
+# A function loading more than 256 constants: their indexes need EXTENDED_ARG.
+exec("def wide():\\n" + "".join(f"    x = {i}.5\\n" for i in range(300)) + "    return x\\n")
+'''
+
+PINNED_DIGESTS = {  # Python version: the digest of each function, under FORMAT "1"
+    "3.11": {
+        "node": "28818d501bb03934e8292de4832c73b9",
+        "wide": "260385bef1d7fb8b1518be3e3c862e06",
+        "SCALED": "58f0fcd123a21e5fbfb128c94db568a7",
+    },
+    "3.12": {
+        "node": "f062519dbf8383d8431d5111cb555967",
+        "wide": "a33fd5813554fca46b1523d850be159a",
+        "SCALED": "9b0af65b119313215846f682d1a7aac1",
+    },
+    "3.13": {
+        "node": "eb940945b1ae6f6735c175a183055ad2",
+        "wide": "e112d197481bef1fad25d879eb304cba",
+        "SCALED": "02b72e6418f867b0af959d8e1803cd86",
+    },
+}
+
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@pytest.mark.skipif(
+    sys.implementation.name != "cpython" or PYTHON not in PINNED_DIGESTS,
+    reason="digests are pinned for the CPython versions datamill supports",
+)
+def test_the_digest_of_unchanged_code_never_changes(sources: Sources) -> None:
+    # Journals store these digests: if they change, every node of every project reruns.
+    # A deliberate change of the rules bumps FORMAT and pins the new digests.
+    sources.write("pinned", PINNED)
+    names = list(PINNED_DIGESTS[PYTHON])
+    found = {name: fp.digest for name, fp in sources.fingerprints("pinned", names).items()}
+
+    assert FORMAT == "1"
+    assert found == PINNED_DIGESTS[PYTHON]
+
+
 # -- describing changes ----------------------------------------------------------------------
 
 OLD = {
