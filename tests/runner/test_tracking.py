@@ -9,9 +9,23 @@ import pytest
 
 from datamill import DataCatalog, MemoryDataset, Pipeline, node
 from datamill.hooks import create_hook_manager
-from datamill.journal import Journal
+from datamill.journal import Journal, NodeRecord
 from datamill.runner import RunInfo, Tracking, create_executor, run_with
 from datamill.runner import _tracking as tracking_module
+
+
+def recorded_run(tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog) -> list[NodeRecord]:
+    """Run ``pipeline`` sequentially, recorded in a new journal; its node records."""
+    with Journal(tmp_path / "journal.db") as journal:
+        run_with(
+            pipeline,
+            catalog,
+            create_executor("sequential", None),
+            create_hook_manager([]),
+            run_id="r1",
+            tracking=Tracking(journal, RunInfo("chain"), incremental=False),
+        )
+        return journal.nodes("r1")
 
 
 def quick(x: int) -> int:
@@ -44,16 +58,8 @@ def test_the_peak_memory_is_read_after_the_first_node_and_after_nodes_of_a_milli
         ]
     )
 
-    with Journal(tmp_path / "journal.db") as journal:
-        run_with(
-            pipeline,
-            DataCatalog({"d0": MemoryDataset(1)}),
-            create_executor("sequential", None),
-            create_hook_manager([]),
-            run_id="r1",
-            tracking=Tracking(journal, RunInfo("chain"), incremental=False),
-        )
-        peaks = {record.node_name: record.peak_memory for record in journal.nodes("r1")}
+    records = recorded_run(tmp_path, pipeline, DataCatalog({"d0": MemoryDataset(1)}))
+    peaks = {record.node_name: record.peak_memory for record in records}
 
     assert peaks == {
         "first": 1_000,
@@ -68,16 +74,7 @@ def test_each_node_record_holds_its_timing_and_the_fingerprints_of_its_data(
 ) -> None:
     pipeline = Pipeline([node(seed, None, "d1", name="a"), node(slow, "d1", "d2", name="b")])
 
-    with Journal(tmp_path / "journal.db") as journal:
-        run_with(
-            pipeline,
-            DataCatalog(),
-            create_executor("sequential", None),
-            create_hook_manager([]),
-            run_id="r1",
-            tracking=Tracking(journal, RunInfo("chain"), incremental=False),
-        )
-        a, b = journal.nodes("r1")
+    a, b = recorded_run(tmp_path, pipeline, DataCatalog())
 
     assert (a.status, b.status) == ("ran", "ran")
     assert a.started is not None

@@ -221,16 +221,15 @@ class Journal:
             (last,) = connection.execute(_LAST_NODE_ID).fetchone()
             first = last + 1
             connection.executemany(_INSERT_NODE, [(first + i, *row) for i, row in enumerate(rows)])
-            succeeded = [
-                (record.node_name, row[_ENDED] or "", first + i)
-                for i, (record, row) in enumerate(zip(batch, rows, strict=True))
-                if record.status == "ran"
-            ]
-            if succeeded:
-                (pipeline,) = connection.execute(_RUN_PIPELINE, (run_id,)).fetchone()
-                connection.executemany(
-                    _SUCCEEDED, [(name, pipeline, ended, id_) for name, ended, id_ in succeeded]
-                )
+            (pipeline,) = connection.execute(_RUN_PIPELINE, (run_id,)).fetchone()
+            connection.executemany(
+                _SUCCEEDED,
+                [
+                    (record.node_name, pipeline, row[_ENDED] or "", first + i)
+                    for i, (record, row) in enumerate(zip(batch, rows, strict=True))
+                    if record.status == "ran"
+                ],
+            )
             connection.executemany(
                 _INSERT_DATASET,
                 [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Generator, Sequence
+from collections.abc import Collection, Generator, Iterator, Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +46,13 @@ LATEST: Final = "latest"
 
 _NEWEST_FIRST: Final = " ORDER BY started DESC, run_id DESC"
 _CHUNK: Final = 500  # values per IN (...) list, well under SQLite's variable limit
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[tuple[Sequence[Any], str]]:
+    """``values`` in slices short enough for one ``IN (...)``, each with its ``?, ?, ...``."""
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        yield chunk, ", ".join("?" * len(chunk))
 
 
 # -- runs ------------------------------------------------------------------------------------
@@ -199,11 +206,10 @@ def _node_counts(
     connection: sqlite3.Connection, run_ids: Sequence[str]
 ) -> defaultdict[str, dict[str, int]]:
     counts: defaultdict[str, dict[str, int]] = defaultdict(dict)
-    for start in range(0, len(run_ids), _CHUNK):
-        chunk = run_ids[start : start + _CHUNK]
+    for chunk, marks in _chunks(run_ids):
         rows = connection.execute(
             "SELECT run_id, status, count(*) FROM nodes "
-            f"WHERE run_id IN ({', '.join('?' * len(chunk))}) GROUP BY run_id, status",
+            f"WHERE run_id IN ({marks}) GROUP BY run_id, status",
             chunk,
         )
         for run_id, status, count in rows:
@@ -261,11 +267,9 @@ def last_successes(
     A few queries for any number of nodes, where `last_success` makes two per node.
     """
     latest: dict[str, tuple[str, int]] = {}
-    for start in range(0, len(node_names), _CHUNK):
-        chunk = node_names[start : start + _CHUNK]
+    for chunk, marks in _chunks(node_names):
         rows = connection.execute(
-            "SELECT node_name, ended, node_id FROM last_success "
-            f"WHERE node_name IN ({', '.join('?' * len(chunk))})",
+            f"SELECT node_name, ended, node_id FROM last_success WHERE node_name IN ({marks})",
             chunk,
         )
         for name, ended, node_id in rows:  # one row per pipeline that ran the node
@@ -273,13 +277,13 @@ def last_successes(
                 latest[name] = (ended, node_id)
     ids = sorted(node_id for _, node_id in latest.values())
     found: dict[str, NodeRecord] = {}
-    for start in range(0, len(ids), _CHUNK):
-        id_chunk = ids[start : start + _CHUNK]
-        marks = ", ".join("?" * len(id_chunk))
+    for id_chunk, id_marks in _chunks(ids):
         datasets = _datasets_by_node(
-            connection, f"SELECT * FROM datasets WHERE node_id IN ({marks}) ORDER BY id", id_chunk
+            connection,
+            f"SELECT * FROM datasets WHERE node_id IN ({id_marks}) ORDER BY id",
+            id_chunk,
         )
-        for row in connection.execute(f"{_NODES} WHERE n.id IN ({marks})", id_chunk):
+        for row in connection.execute(f"{_NODES} WHERE n.id IN ({id_marks})", id_chunk):
             found[row["node_name"]] = _node(row, datasets.get(row["id"], []))
     return found
 
@@ -395,13 +399,11 @@ def _loads_of(
     connection: sqlite3.Connection, node_ids: Sequence[int]
 ) -> dict[int, list[DatasetRecord]]:
     found: dict[int, list[DatasetRecord]] = {}
-    for start in range(0, len(node_ids), _CHUNK):
-        chunk = node_ids[start : start + _CHUNK]
+    for chunk, marks in _chunks(node_ids):
         found.update(
             _datasets_by_node(
                 connection,
-                f"SELECT * FROM datasets WHERE node_id IN ({', '.join('?' * len(chunk))}) "
-                "AND role = 'load' ORDER BY id",
+                f"SELECT * FROM datasets WHERE node_id IN ({marks}) AND role = 'load' ORDER BY id",
                 chunk,
             )
         )

@@ -143,14 +143,13 @@ def memory_fingerprint(
     """The fingerprint of in-memory data: that of what produced it (None if unknown)."""
     if None in inputs.values() or None in params.values():
         return None
-    parts = [code]
-    for given in (params, inputs):  # each sorted by its "name=fingerprint" text
-        if len(given) == 1:
-            parts.extend(f"{k}={v}" for k, v in given.items())
-        elif given:
-            parts.extend(sorted(f"{k}={v}" for k, v in given.items()))
-    parts.append(output)
-    parts.append("")  # every part ends with a NUL
+    parts = [
+        code,
+        *sorted(f"{k}={v}" for k, v in params.items()),
+        *sorted(f"{k}={v}" for k, v in inputs.items()),
+        output,
+        "",  # every part ends with a NUL
+    ]
     text = "\0".join(parts).encode()
     return f"node:{hashlib.blake2b(text, digest_size=16).hexdigest()}"
 
@@ -176,9 +175,7 @@ class _Planner:
         code = self.fingerprints.code(n)
         params, parts = self.fingerprints.params(n)
         inputs = {
-            name: self._input(name)
-            for name in (dict.fromkeys(n.inputs) if len(n.inputs) > 1 else n.inputs)
-            if not is_parameter(name)
+            name: self._input(name) for name in dict.fromkeys(n.inputs) if not is_parameter(name)
         }
         decision = Decision(True, "forced", code, params, inputs, parts)
         if not forced:

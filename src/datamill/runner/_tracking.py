@@ -325,7 +325,7 @@ class Recorder:
         inputs: dict[str, str | None] = {}
         datasets: list[DatasetRecord] = []
         persisted = False
-        for name in dict.fromkeys(n.inputs) if len(n.inputs) > 1 else n.inputs:
+        for name in dict.fromkeys(n.inputs):
             if is_parameter(name):
                 continue
             dataset = self.datasets[name]
