@@ -164,7 +164,7 @@ _V3: Final = (
     # Version 3 finds a node's last successful execution in a table of one row per node and
     # pipeline, in place of an index over every node record. That index had an entry per
     # record in node-name order, so each run wrote into pages all over it, and recording
-    # slowed down as the journal grew (by half again after 40 runs of 10,000 nodes). The
+    # slowed down as the journal grew (see benchmarks/bench_journal_schema.py). The
     # end time is '' when unknown, so that it sorts first, as NULL did in the index.
     """
     CREATE TABLE last_success (
