@@ -12,6 +12,7 @@ import functools
 import importlib
 import importlib.metadata
 import json
+import logging
 import os
 import pickle
 import subprocess
@@ -373,6 +374,44 @@ def test_a_constant_with_more_items_than_are_read_counts_by_its_type(sources: So
     fingerprint = sources.fingerprint("nodes", "f")
 
     assert fingerprint.components["fpproj.nodes:TABLE"] == "opaque:builtins.list"
+
+
+LOGGED = """\
+import logging
+
+log = logging.getLogger("fpproj.jobs")
+audit = logging.LoggerAdapter(logging.getLogger("fpproj.audit"), {"team": "data"})
+
+
+def work(x):
+    log.info("working on %s", x)
+    audit.info("done")
+    return x
+"""
+
+
+def test_loggers_count_by_name_not_by_their_configured_level(sources: Sources) -> None:
+    # A logger's repr shows its effective level: configuring logging (--verbose, a
+    # logging.yml) must not make every node that logs run again.
+    sources.write("nodes", LOGGED)
+    before = sources.fingerprint("nodes", "work")
+    levels = {name: logging.getLogger(name).level for name in ("", "fpproj.jobs")}
+    try:
+        logging.getLogger().setLevel(logging.CRITICAL)
+        logging.getLogger("fpproj.jobs").setLevel(logging.DEBUG)
+        reconfigured = sources.fingerprint("nodes", "work")
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    sources.write("nodes", LOGGED.replace('"fpproj.jobs"', '"fpproj.tasks"'))
+    renamed = sources.fingerprint("nodes", "work")
+    sources.write("nodes", LOGGED.replace('"data"', '"ml"'))
+    other_extra = sources.fingerprint("nodes", "work")
+
+    assert reconfigured == before
+    assert changes(before, renamed) == ["constant log in fpproj/nodes.py changed"]
+    assert changes(before, other_extra) == ["constant audit in fpproj/nodes.py changed"]
+    assert before.components["fpproj.nodes:log"].startswith("constant:")
 
 
 CLASSES = """\
@@ -752,6 +791,7 @@ def node(x):
 
 SCRIPT = """\
 import json
+import logging
 import sys
 from datamill.runner._fingerprints import CodeFingerprinter, parameter_fingerprints
 from fpproj import nodes

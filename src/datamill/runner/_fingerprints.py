@@ -30,9 +30,10 @@ What counts:
     the module and name where the code found it (a constant imported with ``from config
     import LIMIT`` is keyed under the importing module), and counts by its value: scalars, tuples,
     lists, dicts, sets (sorted), enum members, partials, instances of the project's own
-    classes (by their attributes) and other objects by their ``repr`` when it shows no
-    memory address. Other objects, and values of more than 100,000 items, count only by
-    their type (the component says ``opaque:``).
+    classes (by their attributes), loggers by their name (a logger's ``repr`` shows its
+    level, which logging configuration changes at run time) and other objects by their
+    ``repr`` when it shows no memory address. Other objects, and values of more than
+    100,000 items, count only by their type (the component says ``opaque:``).
   - an installed library (anything in ``site-packages``) counts by the version of the
     distribution providing it, as ``lib:<distribution>``; it is never walked. The standard
     library and built-ins count through the interpreter version, ``python``.
@@ -59,6 +60,7 @@ import dis
 import enum
 import functools
 import inspect
+import logging
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -575,6 +577,13 @@ _WRITERS: tuple[tuple[type | types.UnionType, Callable[[_Encoder, Any], str]], .
     (types.MethodType, lambda e, v: f"method({e.items((v.__func__, v.__self__))})"),
     (enum.Enum, lambda e, v: f"enum {e.text(type(v))}.{v.name}"),
     (types.CodeType, lambda e, v: "code " + e.code_digest(v)),
+    # A logger's repr shows its effective level: by name, so that configuring logging (say,
+    # ``--verbose``) does not change the code of every node that logs.
+    (logging.Logger, lambda e, v: f"logger {e.text(type(v))} {e.text(v.name)}"),
+    (
+        logging.LoggerAdapter,
+        lambda e, v: f"logger adapter {e.text(type(v))}({e.items((v.logger, v.extra))})",
+    ),
 )
 """How the encoder writes containers, descriptors and other objects of known types."""
 
