@@ -54,6 +54,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/bench_check.py
 	$(PY) benchmarks/bench_incremental.py
 	$(PY) benchmarks/bench_journal_schema.py
+	$(PY) benchmarks/bench_journal_floor.py
 	.bench-venvs/kedro-1.7.0/bin/python benchmarks/bench_incremental_kedro.py
 
 clean:
