@@ -532,3 +532,65 @@ def test_outside_a_project_is_an_error(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert "No datamill project found" in error_line(datamill(*command))
+
+
+# -- runs prune ------------------------------------------------------------------------------
+
+
+def test_prune_removes_old_runs_and_keeps_what_later_runs_rely_on(
+    journal: Journal, datamill: Invoke
+) -> None:
+    for i, run_id in enumerate((R1, R2, R3)):
+        start(journal, run_id, second=i * 3600)
+        journal.record_node(run_id, ran("clean", second=i * 3600 + 1))
+        journal.finish_run(run_id, "succeeded", ended=at(i * 3600 + 2))
+
+    dry = datamill("runs", "prune", "--keep", "1", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert lines(dry) == [
+        f"Would remove 2 run(s) and their 2 node record(s) from {journal.path}.",
+        f"  {R1}",
+        f"  {R2}",
+    ]
+    done = datamill("runs", "prune", "--older-than", "1d", "--vacuum")
+
+    assert done.exit_code == 0, done.output
+    assert lines(done) == [
+        f"Removed 2 run(s) and their 2 node record(s) from {journal.path}.",
+        "Kept 1 of the runs selected: later runs rely on them (a node's last success, a "
+        "partition's latest commit, a running run, or the newest run of a pipeline).",
+    ]
+    assert [run.run_id for run in journal.runs(limit=None)] == [R3]
+
+
+def test_prune_says_when_it_keeps_selected_runs(journal: Journal, datamill: Invoke) -> None:
+    start(journal, R1, second=0)
+    journal.record_node(R1, ran("clean"))
+    journal.finish_run(R1, "succeeded", ended=at(2))
+    start(journal, R2, second=3600)
+    journal.record_node(R2, NodeRecord("clean", "skipped", reason="unchanged"))
+    journal.finish_run(R2, "succeeded", ended=at(3602))
+
+    result = datamill("runs", "prune", "--keep", "0")
+
+    assert result.exit_code == 0, result.output
+    assert lines(result)[0] == f"Removed 0 run(s) and their 0 node record(s) from {journal.path}."
+    assert lines(result)[1].startswith("Kept 2 of the runs selected: later runs rely on them")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((), "Say which runs to remove: --keep N"),
+        (("--older-than", "30 days"), "--older-than '30 days' is not an age"),
+        (("--older-than", "d"), "--older-than 'd' is not an age"),
+    ],
+)
+def test_prune_without_a_clear_selection_is_an_error(
+    journal: Journal, datamill: Invoke, arguments: tuple[str, ...], message: str
+) -> None:
+    result = datamill("runs", "prune", *arguments)
+
+    assert result.exit_code != 0
+    assert message in error_line(result)
+    assert "Traceback" not in result.output

@@ -134,6 +134,23 @@ def test_a_second_run_skips_every_unchanged_node(project: Project) -> None:
     assert project.read_json("data/02_intermediate/c.json") == [103, 106, 109]  # local: offset 100
 
 
+def test_pruning_the_journal_leaves_what_skipping_needs(project: Project) -> None:
+    run(project)
+    project.write("conf/base/parameters.yml", "factor: 3\noffset: 1\n")
+    assert run(project) == ["scaled", "summed"]  # the others' last success: the first run
+    assert run(project) == []
+    assert run(project) == []
+    with Journal(project.root / ".datamill" / "journal.db") as journal:
+        report = journal.prune(keep=0)
+
+    assert len(report.runs) == 1  # the third run, which skipped every node, goes; the
+    assert len(report.kept) == 3  # runs with the last successes, and the newest, stay
+    assert reasons(project) == dict.fromkeys(
+        ["scaled", "shifted", "summed", "counted", "kept", "used"], "unchanged"
+    )
+    assert run(project) == []
+
+
 def test_editing_a_helper_reruns_exactly_its_users_and_what_depends_on_them(
     project: Project,
 ) -> None:

@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, get_args
 
@@ -329,6 +329,71 @@ def _save_state(save: DatasetRecord | None) -> str:
     if save.persisted is False:
         parts.append("in memory")
     return ", ".join(parts) or "saved, with no version or fingerprint"
+
+
+# -- runs prune ------------------------------------------------------------------------------
+
+
+@runs.command("prune")
+@click.option(
+    "--keep", type=click.IntRange(min=0), default=None, help="Leave the N newest runs alone."
+)
+@click.option(
+    "--older-than",
+    "older_than",
+    default=None,
+    metavar="AGE",
+    help="Only runs started more than AGE ago: 90m, 12h, 30d, 8w.",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+@click.option("--vacuum", is_flag=True, help="Then shrink the journal file (rewrites it).")
+def prune(keep: int | None, older_than: str | None, dry_run: bool, vacuum: bool) -> None:
+    """Remove old runs from the journal, keeping what later runs rely on.
+
+    With --keep and --older-than together, a run goes when both select it. A selected run
+    stays while it holds a node's last successful execution (which incremental runs
+    compare with) or a partition's latest commit, is running, or is the newest run of its
+    pipeline.
+    """
+    if keep is None and older_than is None:
+        raise JournalError(
+            "Say which runs to remove: --keep N (leave the N newest runs) and/or "
+            "--older-than AGE (say 30d); add --dry-run to see them first."
+        )
+    before = None if older_than is None else datetime.now(UTC) - parse_age(older_than)
+    with open_journal() as journal:
+        report = journal.prune(keep=keep, before=before, dry_run=dry_run, vacuum=vacuum)
+        where = journal.path
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(
+        f"{verb} {len(report.runs)} run(s) and their {report.nodes:,} node record(s) from {where}."
+    )
+    if dry_run:
+        click.echo("".join(f"  {run_id}\n" for run_id in report.runs), nl=False)
+    if report.kept:
+        click.echo(
+            f"Kept {len(report.kept)} of the runs selected: later runs rely on them (a "
+            "node's last success, a partition's latest commit, a running run, or the newest "
+            "run of a pipeline)."
+        )
+
+
+_AGE_UNITS: Final = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(text: str) -> timedelta:
+    """``90m``, ``12h``, ``30d`` or ``8w`` as a duration.
+
+    Raises:
+        JournalError: If ``text`` is not a whole number followed by m, h, d or w.
+    """
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if not number.isdigit() or unit not in _AGE_UNITS:
+        raise JournalError(
+            f"--older-than {text!r} is not an age: write a whole number and a unit, m "
+            "(minutes), h (hours), d (days) or w (weeks), as in 30d."
+        )
+    return timedelta(seconds=int(number) * _AGE_UNITS[unit])
 
 
 # -- lineage ---------------------------------------------------------------------------------

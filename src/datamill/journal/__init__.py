@@ -15,6 +15,7 @@ Example:
 from datamill.journal._diff import Change, RunDiff
 from datamill.journal._git import git_state
 from datamill.journal._journal import DEFAULT_BUSY_TIMEOUT, DEFAULT_PATH, Journal
+from datamill.journal._prune import PruneReport
 from datamill.journal._records import (
     DatasetRecord,
     DatasetRole,
@@ -43,6 +44,7 @@ __all__ = [
     "NodeStatus",
     "PartitionRecord",
     "Producer",
+    "PruneReport",
     "RunDetail",
     "RunDiff",
     "RunStart",

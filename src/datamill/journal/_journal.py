@@ -26,6 +26,7 @@ from datamill.journal._codec import dumps, optional_timestamp, to_timestamp
 from datamill.journal._connection import connect, sqlite_errors
 from datamill.journal._diff import RunDiff, diff_runs
 from datamill.journal._liveness import PROCESS_TOKEN
+from datamill.journal._prune import PruneReport, prune
 from datamill.journal._records import (
     FINAL_STATUSES,
     RUN_STATUSES,
@@ -336,6 +337,51 @@ class Journal:
         with self._write() as connection:
             if connection.execute(_FINISH, row).rowcount == 0:
                 raise self._not_running(connection, run_id)
+
+    def prune(
+        self,
+        *,
+        keep: int | None = None,
+        before: datetime | None = None,
+        dry_run: bool = False,
+        vacuum: bool = False,
+    ) -> PruneReport:
+        """Remove old runs that nothing relies on any more, in one transaction.
+
+        Selects the runs beyond the newest ``keep``, or started before ``before`` (with
+        both, runs that are both), and removes those of them that no later run relies on:
+        a run recorded as running, the newest run of each pipeline, and a run holding a
+        node's last successful execution or a partition's latest commit are kept. Their
+        node records, dataset records, committed partitions and unused code fingerprint
+        components go with them.
+
+        Args:
+            keep: How many of the newest runs to leave alone (0 or more).
+            before: Leave alone the runs started at or after this time (timezone-aware).
+            dry_run: Only report what would be removed.
+            vacuum: Then shrink the file (rewrites it whole; waits for other processes).
+
+        Returns:
+            The runs removed (or that would be) and those kept although selected.
+
+        Raises:
+            ValueError: If neither ``keep`` nor ``before`` is given, ``keep`` is negative or
+                ``before`` is naive.
+        """
+        if keep is None and before is None:
+            raise ValueError("Give keep= or before= (or both) to say which runs to remove.")
+        if keep is not None and keep < 0:
+            raise ValueError(f"keep must be 0 or more, got {keep}.")
+        if before is not None and before.tzinfo is None:
+            raise ValueError(f"before must be timezone-aware, got {before.isoformat()}.")
+        with self._write() as connection:
+            report = prune(connection, keep=keep, before=before, dry_run=dry_run)
+        if vacuum and not dry_run:
+            with self._lock, sqlite_errors(self.path, self.busy_timeout):
+                connection = self._open_connection()
+                connection.execute("VACUUM")  # into the write-ahead log, in WAL mode ...
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # ... then the file
+        return report
 
     # -- reading ---------------------------------------------------------------------------
 
