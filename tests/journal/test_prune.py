@@ -88,18 +88,24 @@ def test_keep_and_before_select_together(journal: Journal) -> None:
     assert len(run_ids(journal)) == 6
 
 
-def test_running_runs_and_the_newest_run_of_each_pipeline_stay(journal: Journal) -> None:
-    start(journal, "crashed", second=0)  # recorded as running: --resume may finish it
+def test_running_runs_and_the_newest_run_of_each_pipeline_stay(
+    journal: Journal, path: Path
+) -> None:
+    start(journal, "running", second=0)  # by this very process, which is alive
+    start(journal, "crashed", second=1)
     journal.record_node("crashed", NodeRecord("a", "failed", reason="boom"))
+    with sqlite3.connect(path) as raw:  # recorded by an earlier process with this pid
+        raw.execute("UPDATE runs SET process_token = 'dead' WHERE run_id = 'crashed'")
     finished_run(journal, "old-other", 5, {"x": "skipped"}, pipeline="other")
     finished_run(journal, "old", 10, {"a": "skipped"})
     finished_run(journal, "new", 20, {"a": "skipped"})
 
     report = journal.prune(keep=0)
 
-    assert report.runs == ("old",)
-    assert report.kept == ("crashed", "old-other", "new")
-    assert run_ids(journal) == ["crashed", "new", "old-other"]
+    assert report.runs == ("crashed", "old")
+    assert report.nodes == 2
+    assert report.kept == ("running", "old-other", "new")
+    assert run_ids(journal) == ["new", "old-other", "running"]
 
 
 def test_the_latest_commit_of_a_partition_stays(journal: Journal) -> None:

@@ -350,8 +350,9 @@ class Journal:
 
         Selects the runs beyond the newest ``keep``, or started before ``before`` (with
         both, runs that are both), and removes those of them that no later run relies on:
-        a run recorded as running, the newest run of each pipeline, and a run holding a
-        node's last successful execution or a partition's latest commit are kept. Their
+        a run still running (not a crashed one), the newest run of each pipeline, and a run
+        holding a node's last successful execution or a partition's latest commit are
+        kept. Their
         node records, dataset records, committed partitions and unused code fingerprint
         components go with them.
 
@@ -375,7 +376,13 @@ class Journal:
         if before is not None and before.tzinfo is None:
             raise ValueError(f"before must be timezone-aware, got {before.isoformat()}.")
         with self._write() as connection:
-            report = prune(connection, keep=keep, before=before, dry_run=dry_run)
+            report = prune(
+                connection,
+                keep=keep,
+                before=before,
+                dry_run=dry_run,
+                stale_after=self.stale_after,
+            )
         if vacuum and not dry_run:
             with self._lock, sqlite_errors(self.path, self.busy_timeout):
                 connection = self._open_connection()

@@ -6,8 +6,7 @@ look back on: those beyond the newest ``keep``, or started before ``before``, or
 
 A selected run is kept anyway while something still relies on it:
 
-- it is recorded as running (it may be running now, or be the crashed run that
-  ``--resume`` finishes);
+- it is still running (a crashed run, whose process is gone, is not: see ``_liveness``);
 - it is the newest run of its pipeline (what ``--resume`` picks by default);
 - it holds the last successful execution of a node, which incremental runs compare with to
   skip that node;
@@ -23,9 +22,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from datamill.journal._codec import to_timestamp
+from datamill.journal._codec import from_timestamp, to_timestamp
+from datamill.journal._liveness import derive_status
+from datamill.journal._records import utc_now
 
 __all__ = ["PruneReport", "prune"]
 
@@ -49,8 +50,6 @@ class PruneReport:
 
 
 _RELIED_ON = """
-    SELECT run_id FROM runs WHERE status = 'running'
-    UNION
     SELECT run_id FROM runs AS r
         WHERE NOT EXISTS (
             SELECT 1 FROM runs AS later WHERE later.pipeline = r.pipeline
@@ -63,7 +62,7 @@ _RELIED_ON = """
         SELECT max(id) FROM partitions GROUP BY node_name, dataset, partition_id
     )
 """
-"""Runs that later runs rely on (see the module documentation)."""
+"""Runs that later runs rely on, but for the runs still running (see `prune`)."""
 
 _DELETES = (
     "DELETE FROM datasets WHERE node_id IN "
@@ -82,6 +81,7 @@ def prune(
     keep: int | None,
     before: datetime | None,
     dry_run: bool,
+    stale_after: timedelta | None,
 ) -> PruneReport:
     """Remove the selected runs that nothing relies on, in the caller's write transaction.
 
@@ -90,6 +90,8 @@ def prune(
         keep: Select only runs beyond the newest ``keep`` (by start time).
         before: Select only runs started before this time.
         dry_run: Report what would be removed and remove nothing.
+        stale_after: The journal's staleness, to tell running runs of other hosts from
+            crashed ones (see `derive_status`).
 
     Both ``keep`` and ``before`` narrow the selection: with both, a run is selected when it
     is beyond the newest ``keep`` *and* started before ``before``.
@@ -113,8 +115,10 @@ def prune(
             args,
         )
     ]
-    doomed = tuple(run_id for run_id, relied_on in selected if not relied_on)
-    kept = tuple(run_id for run_id, relied_on in selected if relied_on)
+    running = _still_running(connection, stale_after)
+    needed = {run_id for run_id, relied_on in selected if relied_on or run_id in running}
+    doomed = tuple(run_id for run_id, _ in selected if run_id not in needed)
+    kept = tuple(run_id for run_id, _ in selected if run_id in needed)
     connection.execute("CREATE TEMP TABLE IF NOT EXISTS doomed (run_id TEXT PRIMARY KEY)")
     connection.execute("DELETE FROM temp.doomed")
     connection.executemany("INSERT INTO temp.doomed VALUES (?)", [(run_id,) for run_id in doomed])
@@ -126,3 +130,25 @@ def prune(
             connection.execute(statement)
     connection.execute("DELETE FROM temp.doomed")
     return PruneReport(runs=doomed, kept=kept, nodes=int(nodes), dry_run=dry_run)
+
+
+def _still_running(connection: sqlite3.Connection, stale_after: timedelta | None) -> set[str]:
+    """The runs recorded as running whose process is alive (or cannot be checked)."""
+    now = utc_now()
+    rows = connection.execute(
+        "SELECT run_id, pid, host, process_token, last_seen FROM runs WHERE status = 'running'"
+    )
+    return {
+        run_id
+        for run_id, pid, host, token, last_seen in rows
+        if derive_status(
+            "running",
+            pid=pid,
+            host=host,
+            token=token,
+            last_seen=from_timestamp(last_seen),
+            now=now,
+            stale_after=stale_after,
+        )
+        == "running"
+    }
