@@ -14,7 +14,8 @@ Usage::
    in-memory nodes doing about 200 µs of work each, and 1,000 nodes that each save a JSON
    file (every such node's record is committed before the next node starts).
 3. Records 40 runs of the 10,000-node chain into one journal and times the first five and
-   the last five: recording must not slow down as the journal fills.
+   the last five: recording must not slow down as the journal fills. Then times
+   ``Journal.prune(keep=5)`` and a vacuum, with the file's size before and after.
 
 Prints one JSON line per measurement.
 """
@@ -176,10 +177,27 @@ def journal_growth(chain: int, runs: int) -> list[dict[str, object]]:
                 tracking=Tracking(journal, RunInfo("chain"), incremental=False),
             )
             times.append(time.perf_counter() - start)
+        size = journal.path.stat().st_size
+        start = time.perf_counter()
+        pruned = journal.prune(keep=5)
+        prune_time = time.perf_counter() - start
+        start = time.perf_counter()
+        journal.prune(keep=5, vacuum=True)
+        vacuum_time = time.perf_counter() - start
         journal.close()
+        prune = {
+            "case": "prune_keep_5",
+            "runs_removed": len(pruned.runs),
+            "node_records_removed": pruned.nodes,
+            "prune_s": round(prune_time, 3),
+            "vacuum_s": round(vacuum_time, 3),
+            "mb_before": round(size / 1e6, 1),
+            "mb_after_vacuum": round(journal.path.stat().st_size / 1e6, 1),
+        }
     return [
         _line("chain_recorded_first_5_runs", chain, times[:5]),
         _line(f"chain_recorded_runs_{runs - 4}_to_{runs}", chain, times[-5:]),
+        prune,
     ]
 
 
