@@ -349,12 +349,11 @@ class Journal:
         """Remove old runs that nothing relies on any more, in one transaction.
 
         Selects the runs beyond the newest ``keep``, or started before ``before`` (with
-        both, runs that are both), and removes those of them that no later run relies on:
-        a run still running (not a crashed one), the newest run of each pipeline, and a run
-        holding a node's last successful execution or a partition's latest commit are
-        kept. Their
-        node records, dataset records, committed partitions and unused code fingerprint
-        components go with them.
+        both, runs that are both), and removes those of them that no later run relies on,
+        with their node records, dataset records, committed partitions and unused code
+        fingerprint components. Kept although selected: a run still running (not a crashed
+        one), the newest run of each pipeline, and a run holding a node's last successful
+        execution or a partition's latest commit.
 
         Args:
             keep: How many of the newest runs to leave alone (0 or more).
