@@ -103,8 +103,12 @@ def floors(nodes: int, repeats: int, folder: Path) -> dict[str, float]:
         connection.execute("INSERT INTO runs VALUES (?, ?)", ("r", marshal.dumps(rows)))
         return connection.execute("COMMIT")
 
-    steps = {"fingerprint": fingerprint, "clock": clock, "sqlite_row": sqlite_row}
-    steps["sqlite_blob"] = sqlite_blob
+    steps = {
+        "fingerprint": fingerprint,
+        "clock": clock,
+        "sqlite_row": sqlite_row,
+        "sqlite_blob": sqlite_blob,
+    }
     found = {name: best_per_node(step, nodes, repeats) for name, step in steps.items()}
     connection.close()
     return found

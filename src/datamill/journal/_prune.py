@@ -24,8 +24,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from datamill.journal._codec import from_timestamp, to_timestamp
-from datamill.journal._liveness import derive_status
+from datamill.journal._codec import to_timestamp
+from datamill.journal._queries import run_status
 from datamill.journal._records import utc_now
 
 __all__ = ["PruneReport", "prune"]
@@ -91,7 +91,7 @@ def prune(
         before: Select only runs started before this time.
         dry_run: Report what would be removed and remove nothing.
         stale_after: The journal's staleness, to tell running runs of other hosts from
-            crashed ones (see `derive_status`).
+            crashed ones (see `_liveness`).
 
     Both ``keep`` and ``before`` narrow the selection: with both, a run is selected when it
     is beyond the newest ``keep`` *and* started before ``before``.
@@ -135,20 +135,5 @@ def prune(
 def _still_running(connection: sqlite3.Connection, stale_after: timedelta | None) -> set[str]:
     """The runs recorded as running whose process is alive (or cannot be checked)."""
     now = utc_now()
-    rows = connection.execute(
-        "SELECT run_id, pid, host, process_token, last_seen FROM runs WHERE status = 'running'"
-    )
-    return {
-        run_id
-        for run_id, pid, host, token, last_seen in rows
-        if derive_status(
-            "running",
-            pid=pid,
-            host=host,
-            token=token,
-            last_seen=from_timestamp(last_seen),
-            now=now,
-            stale_after=stale_after,
-        )
-        == "running"
-    }
+    rows = connection.execute("SELECT * FROM runs WHERE status = 'running'")
+    return {row["run_id"] for row in rows if run_status(row, stale_after, now) == "running"}

@@ -37,6 +37,7 @@ __all__ = [
     "resolve_run_id",
     "run_detail",
     "run_nodes",
+    "run_status",
     "summaries",
     "unknown_run",
 ]
@@ -137,7 +138,7 @@ def iter_runs(
         args.extend(stored)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     for row in connection.execute(f"SELECT * FROM runs{where}{_NEWEST_FIRST}", args):
-        status = _status(row, stale_after, now)
+        status = run_status(row, stale_after, now)
         if statuses is None or status in statuses:
             yield row, status
 
@@ -156,7 +157,7 @@ def run_detail(
     """Everything recorded about run ``run_id`` (which must exist)."""
     row = connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
     summary = _summary(
-        row, _status(row, stale_after, now), _node_counts(connection, [run_id])[run_id]
+        row, run_status(row, stale_after, now), _node_counts(connection, [run_id])[run_id]
     )
     return RunDetail(
         **{f.name: getattr(summary, f.name) for f in fields(RunSummary)},
@@ -171,7 +172,8 @@ def run_detail(
     )
 
 
-def _status(row: sqlite3.Row, stale_after: timedelta | None, now: datetime) -> RunStatus:
+def run_status(row: sqlite3.Row, stale_after: timedelta | None, now: datetime) -> RunStatus:
+    """The status to report for a ``runs`` row (``crashed`` when its process is gone)."""
     return derive_status(
         row["status"],
         pid=row["pid"],
