@@ -340,12 +340,42 @@ def test_diff_lists_every_kind_of_difference(history: Journal, datamill: Invoke)
         "Inputs changed:",
         "  fit: params:model",
         "Datasets changed:",
-        "  companies: version v1, fingerprint fp-companies -> not saved",
         "  model: version v1, fingerprint fp-model-v1 -> not saved",
         "Node statuses changed:",
         "  ingest: ran -> skipped",
         "  fit: ran -> failed",
         "  report: no record -> not reached",
+    ]
+
+
+def test_diff_says_what_a_run_read_and_when_a_new_version_kept_the_content(
+    journal: Journal, datamill: Invoke
+) -> None:
+    start(journal, R1, second=0)
+    journal.record_node(R1, ran("ingest", saves={"companies": "v1"}))
+    journal.record_node(R1, ran("fit", saves={"model": "v1"}, second=2))
+    start(journal, R2, second=3600)
+    journal.record_nodes(
+        R2,
+        [
+            NodeRecord("ingest", "skipped", attempts=0),
+            NodeRecord("clean", "skipped", attempts=0, input_fingerprints={"companies": "fp-new"}),
+            ran(
+                "fit",
+                saves={"model": "v2"},
+                datasets=(DatasetRecord("model", "save", "v2", "fp-model-v1", persisted=True),),
+                second=3601,
+            ),
+        ],
+    )
+
+    found = lines(datamill("runs", "diff", R1, R2))
+    datasets = found.index("Datasets changed:")
+
+    assert found[datasets : datasets + 3] == [
+        "Datasets changed:",
+        "  companies: version v1, fingerprint fp-companies -> not saved, read fingerprint fp-new",
+        "  model: version v1, fingerprint fp-model-v1 -> version v2, same content",
     ]
 
 

@@ -66,6 +66,51 @@ def test_saved_datasets_that_differ_show_both_saves(journal: Journal) -> None:
     }
 
 
+def test_a_dataset_the_other_run_read_unchanged_is_no_difference(journal: Journal) -> None:
+    start(journal, "a", second=0)
+    journal.record_node("a", ran("ingest", saves={"companies": "v1"}))
+    journal.record_node("a", ran("clean", loads={"companies": "v1"}, saves={"clean": None}))
+    start(journal, "b", second=10)
+    journal.record_node("b", NodeRecord("ingest", "skipped", attempts=0))
+    journal.record_node("b", ran("clean", loads={"companies": "v1"}, saves={"clean": None}))
+
+    diff = journal.diff("a", "b")
+
+    assert diff.datasets_changed == {}
+
+
+def test_a_dataset_read_with_another_fingerprint_shows_what_was_read(journal: Journal) -> None:
+    start(journal, "a", second=0)
+    journal.record_node("a", ran("ingest", saves={"companies": "v1"}))
+    start(journal, "b", second=10)
+    journal.record_node("b", NodeRecord("ingest", "skipped", attempts=0))
+    skipped_reader = NodeRecord(
+        "clean", "skipped", attempts=0, input_fingerprints={"companies": "fp-edited"}
+    )
+    journal.record_node("b", skipped_reader)
+
+    diff = journal.diff("a", "b")
+
+    assert diff.datasets_changed == {
+        "companies": Change(
+            DatasetRecord("companies", "save", "v1", "fp-companies-v1", True),
+            DatasetRecord("companies", "load", None, "fp-edited"),
+        )
+    }
+
+
+def test_a_new_version_with_the_same_content_is_a_difference(journal: Journal) -> None:
+    start(journal, "a", second=0)
+    journal.record_node("a", ran("fit", saves={"model": "v1"}))
+    start(journal, "b", second=10)
+    same = DatasetRecord("model", "save", "v2", "fp-model-v1", True)
+    journal.record_node("b", ran("fit", datasets=(same,)))
+
+    diff = journal.diff("a", "b")
+
+    assert diff.datasets_changed["model"].after == same
+
+
 def test_status_differences_of_runs_and_nodes(journal: Journal) -> None:
     start(journal, "a", second=0)
     journal.record_node("a", ran("n1"))

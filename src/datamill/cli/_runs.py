@@ -42,6 +42,7 @@ from datamill.cli._journal_text import (
 )
 from datamill.errors import JournalError
 from datamill.journal import (
+    Change,
     DatasetRecord,
     Journal,
     NodeRecord,
@@ -297,10 +298,7 @@ def _diff_sections(found: RunDiff) -> list[tuple[str, Mapping[str, str]]]:
         ("Inputs changed", {k: ", ".join(v) for k, v in found.inputs_changed.items()}),
         (
             "Datasets changed",
-            {
-                k: f"{_save_state(c.before)} -> {_save_state(c.after)}"
-                for k, c in found.datasets_changed.items()
-            },
+            {k: _dataset_change(c) for k, c in found.datasets_changed.items()},
         ),
         (
             "Node statuses changed",
@@ -320,15 +318,32 @@ def _components(names: Sequence[str]) -> str:
     return ", ".join(names) or "(the code fingerprint differs; no component is recorded)"
 
 
-def _save_state(save: DatasetRecord | None) -> str:
-    if save is None:
+def _dataset_change(change: Change[DatasetRecord | None]) -> str:
+    before, after = change.before, change.after
+    same_content = (
+        before is not None
+        and after is not None
+        and before.fingerprint is not None
+        and before.fingerprint == after.fingerprint
+    )
+    return f"{_data_state(before)} -> {_data_state(after, same_content=same_content)}"
+
+
+def _data_state(record: DatasetRecord | None, *, same_content: bool = False) -> str:
+    """A run's data of one dataset in words: what it saved, or else what it read."""
+    if record is None:
         return "not saved"
-    parts = [] if save.version is None else [f"version {save.version}"]
-    if save.fingerprint is not None:
-        parts.append(f"fingerprint {short_fingerprint(save.fingerprint)}")
-    if save.persisted is False:
+    parts = [] if record.version is None else [f"version {record.version}"]
+    if same_content:
+        parts.append("same content")
+    elif record.fingerprint is not None:
+        parts.append(f"fingerprint {short_fingerprint(record.fingerprint)}")
+    if record.persisted is False:
         parts.append("in memory")
-    return ", ".join(parts) or "saved, with no version or fingerprint"
+    text = ", ".join(parts)
+    if record.role == "load":
+        return f"not saved, read {text}" if text else "not saved, read"
+    return text or "saved, with no version or fingerprint"
 
 
 # -- runs prune ------------------------------------------------------------------------------

@@ -43,8 +43,11 @@ class RunDiff:
         code_changed: Node name → the code components (qualified names) that differ, for
             nodes whose code fingerprint differs. A component only in one run counts.
         inputs_changed: Node name → the inputs whose fingerprints differ.
-        datasets_changed: Dataset name → its last save in each run (``None`` when the run
-            did not save it), when the versions or fingerprints differ.
+        datasets_changed: Dataset name → its last save in each run, when their versions or
+            fingerprints differ. A run that did not save the dataset shows what it last read
+            of it instead (a ``load`` record; with no version when only a skipped node's
+            input fingerprint tells), or ``None`` when it neither saved nor read it; a
+            dataset such a run read with the other run's fingerprint is not listed.
         nodes_changed: Node name → its status in each run (``None`` when the run has no
             record of it), when they differ.
     """
@@ -146,11 +149,19 @@ def _input_changes(
 def _dataset_changes(
     a: Iterable[NodeRecord], b: Iterable[NodeRecord]
 ) -> dict[str, Change[DatasetRecord | None]]:
+    """Each dataset saved in either run whose data differs between the runs.
+
+    A run that did not save a dataset may still have read it (its producer was skipped, say):
+    what it read (a ``load`` record, or an input fingerprint) stands for its data then, so a
+    dataset reused unchanged is no difference.
+    """
+    a, b = list(a), list(b)
     saves_a, saves_b = _last_saves(a), _last_saves(b)
     changed: dict[str, Change[DatasetRecord | None]] = {}
     for name in dict.fromkeys([*saves_a, *saves_b]):
-        before, after = saves_a.get(name), saves_b.get(name)
-        if _state(before) != _state(after):
+        before = saves_a.get(name) or _last_read(a, name)
+        after = saves_b.get(name) or _last_read(b, name)
+        if not _same_data(before, after):
             changed[name] = Change(before, after)
     return changed
 
@@ -159,8 +170,29 @@ def _last_saves(nodes: Iterable[NodeRecord]) -> dict[str, DatasetRecord]:
     return {save.name: save for record in nodes for save in record.saves}
 
 
-def _state(save: DatasetRecord | None) -> tuple[str | None, str | None] | None:
-    return None if save is None else (save.version, save.fingerprint)
+def _last_read(nodes: Iterable[NodeRecord], name: str) -> DatasetRecord | None:
+    """What a run last read of dataset ``name``: a node's load record or, for a skipped
+    node (which loads nothing), the input fingerprint its skip was decided on."""
+    found = None
+    for record in nodes:
+        loads = [d for d in record.loads if d.name == name]
+        if loads:
+            found = loads[-1]
+        elif record.input_fingerprints.get(name) is not None:
+            found = DatasetRecord(name, "load", None, record.input_fingerprints[name])
+    return found
+
+
+def _same_data(a: DatasetRecord | None, b: DatasetRecord | None) -> bool:
+    """Whether two records name the same data: the same version and fingerprint, or, when
+    one side was only read and has no version, the same fingerprint."""
+    if a is None or b is None:
+        return a is b
+    if a.fingerprint != b.fingerprint:
+        return False
+    if a.role == "save" and b.role == "save":
+        return a.version == b.version
+    return a.version is None or b.version is None or a.version == b.version
 
 
 def _status_changes(
