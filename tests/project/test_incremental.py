@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from datamill.errors import RunnerError
 from datamill.io import _file as file_module
 from datamill.journal import Journal
 from datamill.project import Session
@@ -205,6 +206,20 @@ def test_force_and_no_incremental_run_everything(project: Project) -> None:
     run(project)
     assert len(run(project, force=True)) == 6
     assert len(run(project, incremental=False)) == 6
+
+
+def test_forcing_a_node_the_run_cannot_force_is_an_error_before_anything_runs(
+    project: Project,
+) -> None:
+    with pytest.raises(RunnerError) as raised:
+        run(project, force=["sumed", "counted"], node_names=["summed"])
+
+    assert str(raised.value).splitlines()[1:] == [
+        "  - --force: node 'sumed' is not in pipeline 'steps'. Did you mean 'summed' or 'used'?",
+        "  - --force: node 'counted' is not among the nodes selected to run; select it too, "
+        "or leave it out of --force.",
+    ]
+    assert not (project.root.parent / "ran.log").exists()
 
 
 def test_every_run_and_node_is_in_the_journal(project: Project) -> None:

@@ -16,7 +16,7 @@ from datamill._text import did_you_mean
 from datamill.errors import PipelineError
 from datamill.pipeline import Pipeline
 
-__all__ = ["Slicing", "select"]
+__all__ = ["Slicing", "forced_problems", "select"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,27 @@ def select(pipeline: Pipeline, name: str, slicing: Slicing) -> tuple[Pipeline, l
         return _filter(pipeline, kept), problems
     except PipelineError as exc:
         return Pipeline([]), [*problems, str(exc)]
+
+
+def forced_problems(
+    forced: Iterable[str], selected: Pipeline, whole: Pipeline, name: str
+) -> list[str]:
+    """One message per node named by ``--force`` that the run cannot force: unknown in
+    pipeline ``name`` (``whole``), or left out of the part of it that runs (``selected``)."""
+    problems = []
+    known, running = set(whole.graph.position), set(selected.graph.position)
+    for node_name in dict.fromkeys(forced):
+        if node_name not in known:
+            problems.append(
+                f"--force: node {node_name!r} is not in pipeline {name!r}."
+                f"{did_you_mean(node_name, known)}"
+            )
+        elif node_name not in running:
+            problems.append(
+                f"--force: node {node_name!r} is not among the nodes selected to run; "
+                "select it too, or leave it out of --force."
+            )
+    return problems
 
 
 def _known(pipeline: Pipeline, kind: str) -> set[str]:

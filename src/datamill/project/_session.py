@@ -25,7 +25,7 @@ from datamill.io import DataCatalog, remembered_hashes
 from datamill.io._versioning import generate_version
 from datamill.project._discovery import ProjectMetadata, find_project
 from datamill.project._registry import DEFAULT_PIPELINE, PipelineRegistry
-from datamill.project._selection import Slicing, select
+from datamill.project._selection import Slicing, forced_problems, select
 from datamill.project._settings import Settings, load_settings
 from datamill.runner import (
     Decision,
@@ -238,7 +238,11 @@ class Session:
         slicing = Slicing(
             node_names, from_nodes, to_nodes, from_inputs, to_outputs, tags, namespaces
         )
-        pipeline, problems = select(self.pipelines[pipeline_name], pipeline_name, slicing)
+        whole = self.pipelines[pipeline_name]
+        pipeline, problems = select(whole, pipeline_name, slicing)
+        forced = force if isinstance(force, bool) else list(force)
+        if not isinstance(forced, bool):
+            problems += forced_problems(forced, pipeline, whole, pipeline_name)
         catalog = self.catalog(load_versions=load_versions)
         chosen = self._executor(executor, workers)
         options = {
@@ -260,7 +264,7 @@ class Session:
             self._run_info(pipeline_name, options, command, catalog, resumes),
             own_code=[self.metadata.source_dir],
             incremental=self.settings.incremental if incremental is None else incremental,
-            force=force if isinstance(force, bool) else list(force),
+            force=forced,
             explain_only=explain,
         )
         try:
