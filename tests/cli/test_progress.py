@@ -195,7 +195,8 @@ def test_the_log_gets_the_plain_lines_without_escape_codes(drawn: Drawn) -> None
     drawn.hooks.on_node_error(KeyError("x"), score)
     assert ESCAPE in drawn.printed()
     assert drawn.log == [
-        "Running pipeline 'train': 2 node(s), env prod, thread executor, 2 worker(s), run r1",
+        "Running pipeline 'train': 2 node(s) to run, env prod, thread executor, 2 worker(s), "
+        "run r1",
         "  [1/2] fit  1.500s",
         "  FAILED score: KeyError: 'x'",
     ]
@@ -290,7 +291,8 @@ def test_plain_lines_are_what_the_log_gets(capsys: pytest.CaptureFixture[str]) -
     hooks.summary({"total": 3})
     assert capsys.readouterr().out.splitlines() == log
     assert log == [
-        "Running pipeline 'train': 1 node(s), env base, sequential executor, 2 worker(s), run r1",
+        "Running pipeline 'train': 1 node(s) to run, env base, sequential executor, 2 worker(s), "
+        "run r1",
         "  [1/1] fit  0.125s",
         "Nodes:",
         "  fit     0.125s",
@@ -380,7 +382,7 @@ def test_run_with_progress_draws_the_display_and_logs_plain_lines(
     ]  # fmt: skip
     log = log_text(project)
     assert ESCAPE not in log
-    assert f"8 node(s), env local, {executor} executor" in log
+    assert f"8 node(s) to run, env local, {executor} executor" in log
     assert "[8/8]" in log
     assert "Ran 8 node(s) in" in log
     assert project.read_json("data/08_reporting/cleaned.json") == {"count": 3}

@@ -36,7 +36,7 @@ def test_run_runs_the_default_pipeline_and_reports_progress(
     assert sorted(ran_nodes(result.output)) == [
         "check", "copy", "metrics", "report", "scale", "show", "stats.summarise", "total",
     ]  # fmt: skip
-    assert "Running pipeline '__default__': 8 node(s), env local" in result.output
+    assert "Running pipeline '__default__': 8 node(s) to run, env local" in result.output
     assert "Ran 8 node(s) in" in result.output
     assert "Free outputs (not saved): checked, total" in result.output
     assert project.read_json("data/02_intermediate/cleaned.json") == [

@@ -255,7 +255,7 @@ class ProgressHooks:
             self._run_start = self._clock()
         executor = f"{run_params['executor']} executor, {run_params['workers']} worker(s)"
         header = (
-            f"Running pipeline {self.pipeline_name!r}: {self.node_count} node(s), env "
+            f"Running pipeline {self.pipeline_name!r}: {self.node_count} node(s) to run, env "
             f"{self.env or 'base'}, {executor}, run {run_params['run_id']}"
         )
         self.log(header)
