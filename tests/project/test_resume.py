@@ -459,6 +459,26 @@ def test_a_resume_that_fails_is_what_the_next_resume_finishes(chain: Chain) -> N
     assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
 
 
+@pytest.mark.parametrize("run_all", [["--force"], ["--no-incremental"]])
+def test_resuming_a_run_that_ran_everything_runs_everything_it_did_not_finish(
+    chain: Chain, run_all: list[str]
+) -> None:
+    assert chain.datamill("run", "--pipeline", "chain").returncode == 0
+    failed = chain.datamill("run", "--pipeline", "chain", *run_all, MILL_FAIL_IN="n20")
+    assert failed.returncode == 1
+    chain.log.unlink()
+
+    resumed = chain.datamill("run", "--resume")
+
+    # Every node is unchanged since the first run, but the failed run was told to run them
+    # all: its resume runs the ones it did not finish, and only those.
+    assert resumed.returncode == 0, resumed.stderr
+    assert chain.ran() == Counter(names(range(20, NODES)))
+    with Journal(chain.journal_path) as journal:
+        resume = journal.run("latest")
+    assert {n.node_name: n.reason for n in resume.nodes if n.status == "ran"}["n20"] == "forced"
+
+
 def test_resume_without_any_recorded_run_says_there_is_nothing_to_resume(chain: Chain) -> None:
     result = chain.datamill("run", "--resume")
 

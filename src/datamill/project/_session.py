@@ -39,6 +39,7 @@ from datamill.runner import (
 
 if TYPE_CHECKING:
     from datamill.journal import Journal, RunDetail, RunStatus
+    from datamill.pipeline import Pipeline
 
 __all__ = ["CheckReport", "Session", "load_catalog", "resumable_run"]
 
@@ -243,6 +244,10 @@ class Session:
         forced = force if isinstance(force, bool) else list(force)
         if not isinstance(forced, bool):
             problems += forced_problems(forced, pipeline, whole, pipeline_name)
+        if incremental is None:
+            incremental = self.settings.incremental
+        if resumes is not None:
+            forced = _forced_on_resume(forced, self.journal.run(resumes), pipeline)
         catalog = self.catalog(load_versions=load_versions)
         chosen = self._executor(executor, workers)
         options = {
@@ -258,12 +263,14 @@ class Session:
             "executor": executor,
             "workers": workers,
             "load_versions": dict(load_versions or {}),
+            "force": forced,
+            "incremental": incremental,
         }
         tracking = Tracking(
             self.journal,
             self._run_info(pipeline_name, options, command, catalog, resumes),
             own_code=[self.metadata.source_dir],
-            incremental=self.settings.incremental if incremental is None else incremental,
+            incremental=incremental,
             force=forced,
             explain_only=explain,
         )
@@ -458,6 +465,23 @@ def _listed(names: Iterable[str] | None) -> list[str] | None:
     if names is None:
         return None
     return [names] if isinstance(names, str) else list(names)
+
+
+def _forced_on_resume(
+    given: bool | list[str], resumed: RunDetail, pipeline: Pipeline
+) -> bool | list[str]:
+    """What a run that finishes run ``resumed`` forces: what it is given, and what the
+    resumed run forced (every node, when it was forced or not incremental) and did not
+    finish. A node finished when it ran or was skipped as unchanged in that run."""
+    if given is True:
+        return True
+    options = resumed.options
+    earlier = True if options.get("incremental") is False else options.get("force", False)
+    finished = {n.node_name for n in resumed.nodes if n.status in ("ran", "skipped")}
+    in_run = pipeline.graph.position
+    named = list(in_run) if earlier is True else list(earlier or ())
+    carried = [name for name in named if name in in_run and name not in finished]
+    return list(dict.fromkeys([*(given or []), *carried])) or False
 
 
 def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
