@@ -1,6 +1,7 @@
 """Facts about processes on this machine, shared by the journal and the I/O layer.
 
-`process_alive` tells whether a process id exists. `MACHINE_TAG` names this machine and
+`process_alive` tells whether a process is still running (a process that exited but was
+not reaped yet, a zombie, is not). `MACHINE_TAG` names this machine and
 its process-id namespace, so that a process id recorded somewhere (a run, a temporary
 file's name) is only ever checked where it means the same process: two containers may
 share a hostname, or a folder, but each has its own process ids.
@@ -17,7 +18,7 @@ __all__ = ["MACHINE_TAG", "process_alive"]
 
 
 def process_alive(pid: int) -> bool | None:
-    """Whether process ``pid`` exists on this machine; ``None`` when it cannot be told.
+    """Whether process ``pid`` runs on this machine; ``None`` when it cannot be told.
 
     On Windows, signal 0 would terminate the process rather than probe it, so the answer
     there is always ``None``.
@@ -32,7 +33,31 @@ def process_alive(pid: int) -> bool | None:
         return True
     except OSError:
         return None
-    return True
+    return not _exited(pid)
+
+
+def _exited(pid: int) -> bool:
+    """Whether process ``pid``, which still has an id, has exited and waits to be reaped.
+
+    A killed process keeps its id until its parent collects its exit status; a parent that
+    never does (or a container whose first process reaps nothing) leaves it a zombie for
+    good. Linux tells from ``/proc``; elsewhere a zombie counts as alive.
+    """
+    if not _PROC:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read()
+    except FileNotFoundError:  # reaped since
+        return True
+    except OSError:
+        return False
+    state = text[text.rfind(b")") + 2 :][:1]  # the field after "(command name)"
+    return state in _EXITED_STATES
+
+
+_PROC: Final = os.path.exists("/proc/self/stat")
+_EXITED_STATES: Final = (b"Z", b"X")  # zombie, dead
 
 
 def _machine_tag() -> str:

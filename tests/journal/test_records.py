@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,3 +188,15 @@ def test_process_alive_tells_a_live_process_from_a_missing_one() -> None:
     assert process_alive(os.getpid()) is True
     # Linux and macOS keep pids below 2**22; this one cannot exist.
     assert process_alive(2**22 + 7) is False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="zombies are told from /proc (Linux only)")
+def test_a_process_that_exited_but_was_not_reaped_is_not_alive() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # exited, left a zombie
+        assert Path(f"/proc/{child.pid}/stat").read_text().split(") ")[1][0] == "Z"
+
+        assert process_alive(child.pid) is False
+    finally:
+        child.wait()
