@@ -157,10 +157,11 @@ def _dataset_changes(
     """
     a, b = list(a), list(b)
     saves_a, saves_b = _last_saves(a), _last_saves(b)
+    reads_a, reads_b = _last_reads(a), _last_reads(b)
     changed: dict[str, Change[DatasetRecord | None]] = {}
     for name in dict.fromkeys([*saves_a, *saves_b]):
-        before = saves_a.get(name) or _last_read(a, name)
-        after = saves_b.get(name) or _last_read(b, name)
+        before = saves_a.get(name) or reads_a.get(name)
+        after = saves_b.get(name) or reads_b.get(name)
         if not _same_data(before, after):
             changed[name] = Change(before, after)
     return changed
@@ -170,16 +171,16 @@ def _last_saves(nodes: Iterable[NodeRecord]) -> dict[str, DatasetRecord]:
     return {save.name: save for record in nodes for save in record.saves}
 
 
-def _last_read(nodes: Iterable[NodeRecord], name: str) -> DatasetRecord | None:
-    """What a run last read of dataset ``name``: a node's load record or, for a skipped
-    node (which loads nothing), the input fingerprint its skip was decided on."""
-    found = None
+def _last_reads(nodes: Iterable[NodeRecord]) -> dict[str, DatasetRecord]:
+    """What a run last read of each dataset: a node's load record or, for a skipped node
+    (which loads nothing), the input fingerprint its skip was decided on."""
+    found: dict[str, DatasetRecord] = {}
     for record in nodes:
-        loads = [d for d in record.loads if d.name == name]
-        if loads:
-            found = loads[-1]
-        elif record.input_fingerprints.get(name) is not None:
-            found = DatasetRecord(name, "load", None, record.input_fingerprints[name])
+        loaded = {d.name: d for d in record.loads}
+        for name, fingerprint in record.input_fingerprints.items():
+            if name not in loaded and fingerprint is not None:
+                found[name] = DatasetRecord(name, "load", None, fingerprint)
+        found.update(loaded)
     return found
 
 
