@@ -222,6 +222,16 @@ def test_forcing_a_node_the_run_cannot_force_is_an_error_before_anything_runs(
     assert not (project.root.parent / "ran.log").exists()
 
 
+def test_a_forced_name_like_no_node_says_where_to_see_the_nodes(project: Project) -> None:
+    with pytest.raises(RunnerError) as raised:
+        run(project, force=["zzz"])
+
+    assert str(raised.value) == (
+        "The pipeline cannot run: --force: node 'zzz' is not in pipeline 'steps'. "
+        "'datamill pipeline describe steps' lists its nodes, datasets and tags."
+    )
+
+
 def test_every_run_and_node_is_in_the_journal(project: Project) -> None:
     run(project)
     run(project)

@@ -61,11 +61,7 @@ def select(pipeline: Pipeline, name: str, slicing: Slicing) -> tuple[Pipeline, l
             continue
         names = [given] if isinstance(given, str) else list(dict.fromkeys(given))
         known = _known(pipeline, kind)
-        for unknown in (n for n in names if n not in known):
-            problems.append(
-                f"{label}: {kind} {unknown!r} is not in pipeline {name!r}."
-                f"{did_you_mean(unknown, known)}"
-            )
+        problems += [_not_in(label, kind, n, known, name) for n in names if n not in known]
         if option == "to_outputs":
             problems += _inputs_only(pipeline, [n for n in names if n in known])
             known = set(pipeline.graph.producer)
@@ -89,16 +85,22 @@ def forced_problems(
     known, running = set(whole.graph.position), set(selected.graph.position)
     for node_name in dict.fromkeys(forced):
         if node_name not in known:
-            problems.append(
-                f"--force: node {node_name!r} is not in pipeline {name!r}."
-                f"{did_you_mean(node_name, known)}"
-            )
+            problems.append(_not_in("--force", "node", node_name, known, name))
         elif node_name not in running:
             problems.append(
                 f"--force: node {node_name!r} is not among the nodes selected to run; "
                 "select it too, or leave it out of --force."
             )
     return problems
+
+
+def _not_in(label: str, kind: str, unknown: str, known: set[str], name: str) -> str:
+    """The message for a name an option gives that pipeline ``name`` does not have: the
+    closest names, or else where to see them."""
+    hint = did_you_mean(unknown, known) or (
+        f" 'datamill pipeline describe {name}' lists its nodes, datasets and tags."
+    )
+    return f"{label}: {kind} {unknown!r} is not in pipeline {name!r}.{hint}"
 
 
 def _known(pipeline: Pipeline, kind: str) -> set[str]:

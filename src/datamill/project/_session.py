@@ -223,12 +223,15 @@ class Session:
             workers: The executor's parallelism; defaults to the ``workers`` setting when
                 ``executor`` is not given.
             load_versions: The version to load, by dataset name.
-            force: Run every node (True) or the named ones, even if unchanged.
+            force: Run every node (True) or the named ones, even if unchanged. Each name
+                must be a node of the run (else the run stops before it starts).
             incremental: Skip unchanged nodes; defaults to the ``incremental`` setting.
             explain: Decide what would run and why (see `last_plan`), but run nothing.
             command: The command line, for the journal.
-            resumes: The id of the run this run finishes, for the journal (`resume` gives
-                it): once this run succeeds, resuming the latest run no longer finds that one.
+            resumes: The id of the run this run finishes (`resume` gives it): the nodes
+                that run forced (all of them, when it was forced or not incremental) and
+                did not finish are forced here too. Once this run succeeds, resuming the
+                latest run no longer finds that one.
 
         Raises:
             ProjectError: Unknown pipeline, or the session is closed.
