@@ -30,12 +30,12 @@ from datamill.errors import RunnerError
 from datamill.io import AbstractDataset
 from datamill.journal import Journal
 from datamill.runner import Done, NodeJob, ProcessExecutor
-from datamill.runner._job import RunContext
 from datamill.runner._process import _Chunk, _Stream
 from datamill.runner._process_worker import Outcome, PeakMeter
 from tests.project.test_partition_resume import expected, make_parts, pid
 from tests.project.test_resume import needs_fifos
 from tests.resources import runner_funcs as f
+from tests.runner.contexts import one_job_context
 from tests.runner.test_retries import Recording
 
 START_METHODS = multiprocessing.get_all_start_methods()
@@ -352,20 +352,7 @@ def test_a_job_is_reported_only_once_every_chunk_it_sent_was_saved() -> None:
     # The worker's result can overtake its last chunks in the main process: feed the
     # executor its events in that order.
     sink = f.ChunkList()
-    ctx = RunContext(
-        catalog=DataCatalog({"parts": sink}),
-        run_id="run",
-        hook=None,
-        inputs=[()],
-        outputs=[(sink,)],
-        confirms=[()],
-        typed=[{}],
-        load_hooks=False,
-        save_hooks=False,
-        before_node_hooks=False,
-        after_node_hooks=False,
-        error_node_hooks=False,
-    )
+    ctx = one_job_context({}, {"parts": sink})
     job = NodeJob(0, node(f.chunks, "params:n", "parts", name="gen"), ctx)
     executor = ProcessExecutor(1)
     executor._streams[0] = _Stream(job)

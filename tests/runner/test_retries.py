@@ -19,6 +19,7 @@ from datamill.runner._job import RunContext
 from tests.resources import retry_funcs as r
 from tests.resources import runner_funcs as f
 from tests.resources.datasets import FailingDataset
+from tests.runner.contexts import one_job_context
 
 EXECUTORS = ["sequential", "thread", "process"]
 NOW = Retry(2, delay=0)  # two retries, no wait
@@ -295,21 +296,8 @@ def test_each_retry_is_logged_as_a_warning(
 
 
 def context(default_retry: Retry | None) -> RunContext:
-    source, target = MemoryDataset(1), MemoryDataset()
-    return RunContext(
-        catalog=DataCatalog({"x": source, "y": target}),
-        run_id="run",
-        hook=None,
-        inputs=[(("x", source),)],
-        outputs=[(target,)],
-        confirms=[()],
-        typed=[{}],
-        load_hooks=False,
-        save_hooks=False,
-        before_node_hooks=False,
-        after_node_hooks=False,
-        error_node_hooks=False,
-        default_retry=default_retry,
+    return one_job_context(
+        {"x": MemoryDataset(1)}, {"y": MemoryDataset()}, default_retry=default_retry
     )
 
 
