@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import click
 
+from datamill._text import quoted
 from datamill.cli._options import RunOptions, collect_run_options, run_options, split_names
 from datamill.cli._progress import Echo, ProgressHooks, Screen, open_screen
 from datamill.errors import JournalError, RunnerError
@@ -58,6 +59,12 @@ _RESUME_OPTIONS: Final = frozenset({"executor", "workers"})  # what --resume let
     default=None,
     help="Skip unchanged nodes (default: the INCREMENTAL setting, on).",
 )
+@click.option(
+    "--early-cutoff/--no-early-cutoff",
+    default=None,
+    help="Skip a node whose recomputed inputs come out unchanged (default: the EARLY_CUTOFF "
+    "setting, off).",
+)
 @click.option("--explain", is_flag=True, help="Say which nodes would run and why; run nothing.")
 @click.option(
     "--resume",
@@ -67,10 +74,12 @@ _RESUME_OPTIONS: Final = frozenset({"executor", "workers"})  # what --resume let
     metavar="[RUN]",
     help="Finish a failed, interrupted or crashed run (the latest, or RUN) with its options.",
 )
-def run(
+def run(  # click passes every option by name
+    *,
     progress: bool | None,
     force: str | None,
     incremental: bool | None,
+    early_cutoff: bool | None,
     explain: bool,
     resume: str | None,
     **values: Any,
@@ -88,13 +97,21 @@ def run(
 
     Everything 'datamill check' checks is checked before the first node runs. Nodes whose
     code, parameters and inputs are unchanged since their last successful run, and whose
-    outputs are intact, are skipped; --force reruns them. On a terminal the run shows a
-    live display of its progress; elsewhere, or with --no-progress, one line per node.
+    outputs are intact, are skipped; --force reruns them. With --early-cutoff, a node that
+    would run only because a node upstream reran is skipped too when the files it reads
+    come out unchanged. On a terminal the run shows a live display of its progress;
+    elsewhere, or with --no-progress, one line per node.
     """
     options = collect_run_options(values)
-    modes = RunModes(force=_forced(force), incremental=incremental, explain=explain, resume=resume)
+    modes = RunModes(
+        force=_forced(force),
+        incremental=incremental,
+        explain=explain,
+        resume=resume,
+        early_cutoff=early_cutoff,
+    )
     if resume is not None:
-        options, resumed = _resumed_options(resume, options, incremental)
+        options, resumed = _resumed_options(resume, options, incremental, early_cutoff)
         modes = replace(modes, resume=resumed)
     run_project(options, progress=progress, modes=modes)
 
@@ -108,12 +125,15 @@ class RunModes:
         incremental: Skip unchanged nodes (None: the project's setting).
         explain: Report the decisions without running.
         resume: The id of the run being finished, if any.
+        early_cutoff: Skip nodes whose recomputed inputs come out unchanged (None: the
+            resumed run's choice, else the project's setting).
     """
 
     force: bool | tuple[str, ...] = False
     incremental: bool | None = None
     explain: bool = False
     resume: str | None = None
+    early_cutoff: bool | None = None
 
 
 def _forced(value: str | None) -> bool | tuple[str, ...]:
@@ -125,7 +145,7 @@ def _forced(value: str | None) -> bool | tuple[str, ...]:
 
 
 def _resumed_options(
-    run_ref: str, given: RunOptions, incremental: bool | None
+    run_ref: str, given: RunOptions, incremental: bool | None, early_cutoff: bool | None
 ) -> tuple[RunOptions, str]:
     """The options and id of the run ``run_ref`` names; executor and workers may be new.
 
@@ -133,7 +153,7 @@ def _resumed_options(
         click.UsageError: Other run options were given: they would be ignored.
         JournalError: No such run, or nothing to resume.
     """
-    _refuse_other_options(given, incremental)
+    _refuse_other_options(given, incremental, early_cutoff)
     detail = _run_to_resume(run_ref)
     started = detail.started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     click.echo(f"Resuming run {detail.run_id} ({detail.status}, started {started}).")
@@ -175,7 +195,9 @@ def _run_to_resume(run_ref: str) -> RunDetail:
         return resumable_run(journal, run_ref)
 
 
-def _refuse_other_options(given: RunOptions, incremental: bool | None) -> None:
+def _refuse_other_options(
+    given: RunOptions, incremental: bool | None, early_cutoff: bool | None
+) -> None:
     """A resumed run takes the run's own options: say so rather than ignore others."""
     default = RunOptions()
     others = [
@@ -185,6 +207,8 @@ def _refuse_other_options(given: RunOptions, incremental: bool | None) -> None:
     ]
     if incremental is False:
         others.append("--no-incremental")
+    if early_cutoff is not None:
+        others.append("--early-cutoff" if early_cutoff else "--no-early-cutoff")
     if others:
         raise click.UsageError(
             f"--resume finishes a run with the options it was started with, so "
@@ -272,6 +296,7 @@ def _session_run(session: Session, options: RunOptions, modes: RunModes) -> dict
         explain=modes.explain,
         command=["datamill", *sys.argv[1:]],
         resumes=modes.resume,
+        early_cutoff=modes.early_cutoff,
     )
 
 
@@ -285,7 +310,11 @@ def _explain(session: Session, log: Echo) -> None:
     _say(log, f"{running} of {len(plan)} node(s) would run:")
     for name, decision in plan.items():
         verdict = "run " if decision.runs else "skip"
-        _say(log, f"  {verdict}  {name:<{width}}  {decision.reason}")
+        reason = decision.reason
+        if decision.awaits:
+            verb = "comes" if len(decision.awaits) == 1 else "come"
+            reason += f" (skipped if {quoted(decision.awaits)} {verb} out unchanged)"
+        _say(log, f"  {verdict}  {name:<{width}}  {reason}")
 
 
 def _reasons(session: Session, log: Echo) -> None:

@@ -201,6 +201,7 @@ class Session:
         explain: bool = False,
         command: Iterable[str] = (),
         resumes: str | None = None,
+        early_cutoff: bool | None = None,
     ) -> dict[str, Any]:
         """Run a pipeline of the project, or a slice of it, and return its free outputs.
 
@@ -232,6 +233,9 @@ class Session:
                 that run forced (all of them, when it was forced or not incremental) and
                 did not finish are forced here too. Once this run succeeds, resuming the
                 latest run no longer finds that one.
+            early_cutoff: Skip a node that would run only because persisted inputs are
+                recomputed, once they come out with the content of its last success;
+                defaults to the resumed run's choice, else the ``early_cutoff`` setting.
 
         Raises:
             ProjectError: Unknown pipeline, or the session is closed.
@@ -250,7 +254,12 @@ class Session:
         if incremental is None:
             incremental = self.settings.incremental
         if resumes is not None:
-            forced = _forced_on_resume(forced, self.journal.run(resumes), pipeline)
+            resumed = self.journal.run(resumes)
+            forced = _forced_on_resume(forced, resumed, pipeline)
+            if early_cutoff is None:
+                early_cutoff = resumed.options.get("early_cutoff")
+        if early_cutoff is None:
+            early_cutoff = self.settings.early_cutoff
         catalog = self.catalog(load_versions=load_versions)
         chosen = self._executor(executor, workers)
         options = {
@@ -268,6 +277,7 @@ class Session:
             "load_versions": dict(load_versions or {}),
             "force": forced,
             "incremental": incremental,
+            "early_cutoff": early_cutoff,
         }
         tracking = Tracking(
             self.journal,
@@ -276,6 +286,7 @@ class Session:
             incremental=incremental,
             force=forced,
             explain_only=explain,
+            early_cutoff=early_cutoff,
         )
         try:
             with remembered_hashes(self.journal):

@@ -42,7 +42,10 @@ class Settings:
         default_env: The environment used when none is given.
         journal_path: The run journal, relative to the project root.
         incremental: Skip the nodes whose code, parameters and inputs are unchanged since
-            their last success (``datamill run --all`` runs everything anyway).
+            their last success (``datamill run --force`` runs everything anyway).
+        early_cutoff: Also skip a node that would run only because persisted inputs are
+            recomputed in the run, when they come out with the content they had at its
+            last success (``datamill run --early-cutoff``).
         config_patterns: Extra configuration keys (or replaced patterns) for the loader.
         retry: How to retry the nodes that have no ``retry`` of their own, or ``None`` for
             no retry. ``RETRY`` may be a number of retries (``3``), a dict of
@@ -59,6 +62,7 @@ class Settings:
     default_env: str = "local"
     journal_path: str = ".datamill/journal.db"
     incremental: bool = True
+    early_cutoff: bool = False
     config_patterns: Mapping[str, Sequence[str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -196,6 +200,7 @@ _CHECKS: Final[Mapping[str, _Check]] = {
     "DEFAULT_ENV": _string,
     "JOURNAL_PATH": _string,
     "INCREMENTAL": _bool,
+    "EARLY_CUTOFF": _bool,
     "CONFIG_PATTERNS": _patterns,
     "RETRY": _retry,
 }

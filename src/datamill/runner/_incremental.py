@@ -15,6 +15,12 @@ its consumers run ("input 'x' is recomputed by node 'p'"). Then, in reverse orde
 node whose in-memory output a running node needs is made to run as well: memory data is
 recomputed, never guessed. A node that yields chunks, or whose output is a free output of
 the run (kept only in memory and returned), always runs.
+
+With early cutoff, a node that runs only because inputs are recomputed, while its code,
+parameters, other inputs and outputs are unchanged, may still be skipped: its decision lists
+those inputs with the fingerprints of its last success (`Decision.awaits`), and the run
+compares them once the inputs are known (`_cutoff`). A rerun whose saved output comes out
+identical then stops the reruns below it.
 """
 
 from __future__ import annotations
@@ -80,6 +86,10 @@ class Decision:
             is recomputed in this run or cannot be fingerprinted).
         param_parts: The fingerprint of each part of the parameters that are mappings, by
             dotted path (``params:model.alpha``), recorded to say which part changed.
+        awaits: With early cutoff, for a node that runs only because inputs are recomputed:
+            each such input's fingerprint at the node's last success. If they come out with
+            these fingerprints, the node may be skipped (see `_cutoff`). Emptied during
+            the run for a node found to have to run.
     """
 
     runs: bool
@@ -88,6 +98,7 @@ class Decision:
     params: dict[str, str | None]
     inputs: dict[str, str | None]
     param_parts: dict[str, str | None] = field(default_factory=dict)
+    awaits: dict[str, str] = field(default_factory=dict)
 
 
 def plan_run(
@@ -98,6 +109,7 @@ def plan_run(
     *,
     force: bool | Collection[str] = False,
     free_outputs: Collection[str] = (),
+    early_cutoff: bool = False,
 ) -> list[Decision]:
     """One decision per node of ``pipeline`` (in ``pipeline.graph.nodes`` order).
 
@@ -108,11 +120,13 @@ def plan_run(
         fingerprints: How code and parameters are fingerprinted.
         force: Run every node (True) or the named ones, whatever changed.
         free_outputs: Outputs returned by the run rather than stored.
+        early_cutoff: Fill `Decision.awaits` for the nodes that may be skipped once their
+            recomputed inputs are known.
     """
     graph = pipeline.graph
     nodes = graph.nodes
     forced = {n.name for n in nodes} if force is True else set(force or ())
-    planner = _Planner(pipeline, datasets, fingerprints, set(free_outputs))
+    planner = _Planner(pipeline, datasets, fingerprints, set(free_outputs), early_cutoff)
     for n in nodes:
         past = None if n.name in forced else history.last_success(n.name)
         planner.decide(n, past, forced=n.name in forced)
@@ -163,11 +177,13 @@ class _Planner:
         datasets: Mapping[str, Dataset],
         fingerprints: Fingerprints,
         free_outputs: set[str],
+        early_cutoff: bool,
     ) -> None:
         self.graph = pipeline.graph
         self.datasets = datasets
         self.fingerprints = fingerprints
         self.free_outputs = free_outputs
+        self.early_cutoff = early_cutoff
         self.decisions: list[Decision] = []
         self.produced: dict[str, str | None] = {}  # output -> its fingerprint before the run
 
@@ -224,12 +240,15 @@ class _Planner:
         if decision.code.digest != past.code:
             changes = self.fingerprints.describe(past.code_components, decision.code.components)
             return "code changed: " + ("; ".join(changes) if changes else f"{n.func_name}()")
-        return (
-            self._params_reason(decision, past)
-            or self._inputs_reason(decision.inputs, past)
-            or self._outputs_reason(n, past)
-            or "unchanged"
-        )
+        reason = self._params_reason(decision, past)
+        if reason is not None:
+            return reason
+        reason = self._inputs_reason(decision.inputs, past)
+        if reason is not None:
+            if self.early_cutoff:
+                decision.awaits = self._awaited(n, decision.inputs, past)
+            return reason
+        return self._outputs_reason(n, past) or "unchanged"
 
     @staticmethod
     def _params_reason(decision: Decision, past: PastExecution) -> str | None:
@@ -251,6 +270,27 @@ class _Planner:
             if past.inputs.get(name) != fingerprint:
                 return f"input {name!r} changed"
         return None
+
+    def _awaited(
+        self, n: Node, inputs: Mapping[str, str | None], past: PastExecution
+    ) -> dict[str, str]:
+        """The recomputed inputs whose fingerprints at ``n``'s last success would let it be
+        skipped: empty unless every other input and every output is as it was then."""
+        awaited: dict[str, str] = {}
+        producer = self.graph.producer
+        for name, fingerprint in inputs.items():
+            before = past.inputs.get(name)
+            if fingerprint is not None:
+                if before != fingerprint:
+                    return {}
+                continue
+            source = producer.get(name)
+            if source is None or not self.decisions[source].runs or before is None:
+                return {}  # cannot be fingerprinted, or unknown at the last success
+            awaited[name] = before
+        if self._outputs_reason(n, past) is not None:
+            return {}
+        return awaited
 
     def _outputs_reason(self, n: Node, past: PastExecution) -> str | None:
         for name in n.outputs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -234,6 +234,13 @@ def _execute(
     recorder: Recorder | None,
 ) -> Outcome:
     nodes = graph.nodes
+    skip: Callable[[int], bool] | None = None
+    if recorder is not None and recorder.cuts_off:
+        cut_off = recorder.cut_off
+
+        def skip(index: int) -> bool:
+            return cut_off(nodes[index])
+
     executor.start()
     try:
         return schedule(
@@ -243,6 +250,7 @@ def _execute(
             tracker,
             on_done=None if recorder is None else recorder.done,
             before_submit=None if recorder is None else recorder.commit,
+            skip=skip,
         )
     finally:
         executor.close()

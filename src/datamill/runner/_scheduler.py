@@ -7,6 +7,9 @@ counter reaches zero, and an intermediate dataset is released when its counter d
 nodes wait in a heap ordered by topological position, so the sequential executor runs the
 pipeline in its topological order. Nothing ever rescans the pending nodes.
 
+A node may be skipped at the last moment: when it is ready, ``skip`` is asked, and a node it
+skips counts as finished without running (early cutoff, see `_incremental`).
+
 On the first failure no new job starts; the jobs already running finish (and their results
 are kept); then the outcome reports every failure.
 """
@@ -45,12 +48,14 @@ class Outcome:
     """What happened to each node of a run.
 
     Attributes:
-        finished: Indices of the nodes that completed, in completion order.
+        finished: Indices of the nodes that completed or were skipped, in that order.
         failures: The failed jobs, in the order they were reported.
+        skipped: Indices of the nodes that ``skip`` skipped.
     """
 
     finished: list[int] = field(default_factory=list)
     failures: list[Done] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
 
 def schedule(
@@ -61,6 +66,7 @@ def schedule(
     *,
     on_done: Callable[[Done], None] | None = None,
     before_submit: Callable[[], None] | None = None,
+    skip: Callable[[int], bool] | None = None,
 ) -> Outcome:
     """Run every node of ``graph`` on ``executor``, respecting dependencies.
 
@@ -74,6 +80,8 @@ def schedule(
         before_submit: Called before new jobs are submitted after jobs finished (the
             journal commits there, so every node that finished before a node starts is
             recorded before it starts).
+        skip: Called in this thread with each node that is ready to start; True skips it
+            (it counts as finished, and its children may start).
     """
     waiting = [len(p) for p in graph.parents]
     ready = [i for i, w in enumerate(waiting) if w == 0]  # ascending: already a heap
@@ -82,16 +90,35 @@ def schedule(
     outcome = Outcome()
     running = 0
     capacity = executor.capacity
+
+    def finished(index: int) -> None:
+        outcome.finished.append(index)
+        for child in children[index]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, child)
+        for slot in data.inputs_of[index]:
+            pending_consumers[slot] -= 1
+            if pending_consumers[slot] == 0:
+                release = data.release[slot]
+                if release is not None:
+                    release()
+
     while running or (ready and not outcome.failures):
         if before_submit is not None:
             before_submit()
         while ready and not outcome.failures and running < capacity:
             index = heapq.heappop(ready)
+            if skip is not None and skip(index):
+                outcome.skipped.append(index)
+                finished(index)
+                continue
             running += 1
             executor.submit(make_job(index), running == 1 and not ready)
+        if not running:  # every ready node was skipped, and nothing else can start
+            break
         for done in executor.wait():
             running -= 1
-            index = done.job.index
             if not done.started:
                 continue
             if on_done is not None:
@@ -99,15 +126,5 @@ def schedule(
             if done.error is not None:
                 outcome.failures.append(done)
                 continue
-            outcome.finished.append(index)
-            for child in children[index]:
-                waiting[child] -= 1
-                if waiting[child] == 0:
-                    heapq.heappush(ready, child)
-            for slot in data.inputs_of[index]:
-                pending_consumers[slot] -= 1
-                if pending_consumers[slot] == 0:
-                    release = data.release[slot]
-                    if release is not None:
-                        release()
+            finished(done.job.index)
     return outcome

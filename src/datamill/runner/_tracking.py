@@ -24,9 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from datamill._text import quoted
 from datamill.io import AbstractDataset, DataCatalog
 from datamill.journal import DatasetRecord, Journal, NodeRecord, NodeStatus, RunStart
 from datamill.pipeline import Node, Pipeline, is_parameter
+from datamill.runner._cutoff import skippable_group
 from datamill.runner._executors import Done
 from datamill.runner._fingerprint_values import parameter_fingerprints, parameter_parts
 from datamill.runner._fingerprint_words import describe_changes
@@ -83,6 +85,8 @@ class Tracking:
         incremental: Skip nodes whose code, parameters and inputs are unchanged.
         force: Run every node (True), or these nodes, whatever changed.
         explain_only: Decide and report, but run nothing and record nothing.
+        early_cutoff: Skip a node whose recomputed inputs came out with the fingerprints
+            of its last success, once they are saved (incremental runs only).
     """
 
     journal: Journal
@@ -91,6 +95,7 @@ class Tracking:
     incremental: bool = True
     force: bool | Collection[str] = False
     explain_only: bool = False
+    early_cutoff: bool = False
     decisions: dict[str, Decision] = field(default_factory=dict)
     """Filled by `plan`: each node's decision, by node name (for reports)."""
 
@@ -173,6 +178,7 @@ def plan(
         fingerprints,
         force=force,
         free_outputs=free_outputs,
+        early_cutoff=tracking.early_cutoff and tracking.incremental,
     )
     if not tracking.incremental:
         for decision in decisions:
@@ -199,7 +205,11 @@ class Recorder:
         self.pipeline = pipeline
         self.decisions = {n.name: d for n, d in zip(pipeline.graph.nodes, decisions, strict=True)}
         self.datasets = datasets
+        self.cuts_off = any(d.awaits for d in decisions)  # see `cut_off`
+        self._decision_list = list(decisions)
+        self._cut: set[str] = set()  # nodes skipped by `cut_off`
         self.memory: dict[str, str | None] = {}  # in-memory dataset -> its fingerprint
+        self.saved: dict[str, str | None] = {}  # persisted dataset saved -> its fingerprint
         self.recorded: set[str] = set()
         self._pending: list[NodeRecord] = []
         self._must_commit = False
@@ -284,6 +294,44 @@ class Recorder:
         if persisted or not n.outputs:
             self._must_commit = True
 
+    def cut_off(self, n: Node) -> bool:
+        """Whether to skip ``n`` now that it is ready (early cutoff, see `_cutoff`).
+
+        The first node of a group decides for the group: its members are recorded as
+        skipped at once, and skipped as they become ready.
+        """
+        if n.name in self._cut:
+            return True
+        decision = self.decisions[n.name]
+        if not decision.awaits:
+            return False
+        graph = self.pipeline.graph
+        verdict = skippable_group(
+            graph.position[n.name],
+            graph,
+            self._decision_list,
+            self.datasets,
+            current=self._current_fingerprint,
+            settled=lambda index: graph.nodes[index].name in self.recorded,
+        )
+        for index in verdict.must_run:
+            self.decisions[graph.nodes[index].name].awaits = {}
+        if not verdict.inputs:
+            return False
+        self.memory.update(verdict.memory)
+        for index, inputs in verdict.inputs.items():
+            member = graph.nodes[index]
+            self._cut.add(member.name)
+            skipped = self.decisions[member.name]
+            awaited = list(skipped.awaits)
+            plural = "s" if len(awaited) > 1 else ""
+            skipped.runs = False
+            skipped.reason = (
+                f"unchanged: upstream reruns left input{plural} {quoted(awaited)} unchanged"
+            )
+            self._add(self._record(member, skipped, "skipped", inputs=inputs))
+        return True
+
     def finish(self, status: str, error: str | None = None) -> None:
         """Record the nodes that never ran, then the run's end."""
         for n in self.pipeline.graph.nodes:
@@ -313,6 +361,15 @@ class Recorder:
 
     # -- building records -----------------------------------------------------------------
 
+    def _current_fingerprint(self, name: str) -> str | None:
+        """A dataset's fingerprint now: as saved in this run, else as stored; for data in
+        memory, that of what produced it in this run."""
+        if name in self.saved:
+            return self.saved[name]
+        if name in self.memory:
+            return self.memory[name]
+        return self.datasets[name].run_fingerprint()
+
     def _add(self, record: NodeRecord) -> None:
         self.recorded.add(record.node_name)
         self._pending.append(record)
@@ -341,10 +398,9 @@ class Recorder:
             dataset = self.datasets[name]
             if dataset.persistent:
                 persisted = True
+                fingerprint = self.saved[name] = dataset.run_fingerprint()
                 datasets.append(
-                    DatasetRecord(
-                        name, "save", dataset.current_version(), dataset.run_fingerprint(), True
-                    )
+                    DatasetRecord(name, "save", dataset.current_version(), fingerprint, True)
                 )
             else:
                 fingerprint = memory_fingerprint(

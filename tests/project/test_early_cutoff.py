@@ -1,0 +1,289 @@
+"""Early cutoff: a rerun whose saved output comes out identical stops the reruns below it."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from datamill.cli import _main
+from datamill.errors import RunnerError
+from datamill.journal import Journal
+from datamill.project import Session
+from datamill.runner import Decision
+from tests.project.conftest import PACKAGE, Project, build_project
+
+HELPERS = """\
+def normalise(values):
+    return sorted(values)
+"""
+
+SAME_OUTPUT = """\
+def normalise(values):
+    return sorted(values, reverse=False)
+"""
+
+REVERSED = """\
+def normalise(values):
+    return sorted(values, reverse=True)
+"""
+
+PIPELINE = f"""\
+import os
+
+from datamill import Pipeline, node
+from {PACKAGE} import helpers
+
+LOG = "{{log}}"
+
+
+def _ran(name):
+    with open(LOG, "a", encoding="utf-8") as log:
+        log.write(name + "\\n")
+
+
+def prepared(raw):
+    _ran("prepared")
+    return helpers.normalise(raw)
+
+
+def total(x):
+    _ran("total")
+    if os.path.exists(LOG + ".fail"):
+        raise RuntimeError("asked to fail")
+    return sum(x)
+
+
+def report(y):
+    _ran("report")
+    return f"total {{y}}"
+
+
+def kept(x):
+    _ran("kept")
+    return len(x)
+
+
+def used(memory):
+    _ran("used")
+    return memory * 2
+
+
+def create_pipeline(**kwargs):
+    return Pipeline(
+        [
+            node(prepared, "raw", "x", name="prepared"),
+            node(total, "x", "y", name="total"),
+            node(report, "y", "z", name="report"),
+            node(kept, "x", "memory", name="kept"),
+            node(used, "memory", "w", name="used"),
+        ]
+    )
+"""
+
+CATALOG = "".join(
+    f"{name}:\n  type: json.JSONDataset\n  filepath: data/02_intermediate/{name}.json\n"
+    for name in "xyzw"
+) + ("raw:\n  type: json.JSONDataset\n  filepath: data/01_raw/raw.json\n")
+
+ALL = ["kept", "prepared", "report", "total", "used"]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A project whose ``steps`` pipeline logs each node that runs to ``ran.log``:
+    ``prepared`` (using ``helpers.normalise``) -> x -> ``total`` -> y -> ``report`` -> z,
+    and x -> ``kept`` -> memory -> ``used`` -> w. ``total`` fails while ``ran.log.fail``
+    exists."""
+    project = build_project(tmp_path / "cut")
+    project.write("conf/base/catalog.yml", CATALOG)
+    project.write("data/01_raw/raw.json", "[3, 1, 2]\n")
+    project.write_package("helpers.py", HELPERS)
+    log = (tmp_path / "ran.log").as_posix()
+    project.write_package("pipelines/steps/__init__.py", PIPELINE.replace("{log}", log))
+    return project
+
+
+def run(project: Project, **options: object) -> tuple[list[str], dict[str, Decision]]:
+    """Run ``steps`` in a fresh session: the nodes that ran, and every node's decision."""
+    for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+    log = _log(project)
+    log.unlink(missing_ok=True)
+    with Session.create(project.root) as session:
+        try:
+            session.run("steps", **options)  # type: ignore[arg-type]
+        finally:
+            decisions = dict(session.last_plan)
+    return sorted(log.read_text(encoding="utf-8").split() if log.exists() else []), decisions
+
+
+def _log(project: Project) -> Path:
+    return project.root.parent / "ran.log"
+
+
+def _journal(project: Project) -> Journal:
+    return Journal(project.root / ".datamill" / "journal.db")
+
+
+@pytest.mark.parametrize("executor", ["sequential", "thread", "process"])
+def test_a_rerun_that_saves_the_same_content_skips_what_reads_it(
+    project: Project, executor: str
+) -> None:
+    assert run(project)[0] == ALL
+    project.write_package("helpers.py", SAME_OUTPUT)
+
+    ran, decisions = run(project, early_cutoff=True, executor=executor)
+
+    # prepared's code changed and it ran; x came out the same, so total and report (which
+    # reads total's untouched y) were skipped, and so were kept and used, together: used
+    # needs kept's in-memory output, which kept's unchanged input makes unchanged too.
+    assert ran == ["prepared"]
+    assert {name for name, d in decisions.items() if d.runs} == {"prepared"}
+    assert decisions["total"].reason == "unchanged: upstream reruns left input 'x' unchanged"
+    assert decisions["report"].reason == "unchanged: upstream reruns left input 'y' unchanged"
+    assert decisions["kept"].reason == "unchanged: upstream reruns left input 'x' unchanged"
+    assert decisions["used"].reason == "unchanged: upstream reruns left input 'memory' unchanged"
+    with _journal(project) as journal:
+        nodes = {n.node_name: n for n in journal.run("latest").nodes}
+    assert nodes["total"].status == "skipped"
+    assert nodes["total"].reason == decisions["total"].reason
+    assert nodes["total"].input_fingerprints["x"] is not None
+    assert nodes["used"].input_fingerprints["memory"] is not None
+    assert run(project)[0] == []  # the skipped nodes' last successes still hold
+
+
+def test_without_early_cutoff_everything_below_a_rerun_reruns(project: Project) -> None:
+    run(project)
+    project.write_package("helpers.py", SAME_OUTPUT)
+
+    ran, decisions = run(project)
+
+    assert ran == ALL
+    assert decisions["total"].reason == "input 'x' is recomputed by node 'prepared'"
+    assert decisions["total"].awaits == {}
+
+
+def test_a_changed_input_runs_the_node_and_the_cutoff_may_happen_further_down(
+    project: Project,
+) -> None:
+    run(project)
+    project.write_package("helpers.py", REVERSED)  # x changes; its sum, y, does not
+
+    ran, decisions = run(project, early_cutoff=True)
+
+    assert ran == ["kept", "prepared", "total", "used"]
+    assert decisions["total"].runs is True
+    assert decisions["total"].reason == "input 'x' is recomputed by node 'prepared'"
+    assert decisions["report"].reason == "unchanged: upstream reruns left input 'y' unchanged"
+    assert project.read_json("data/02_intermediate/x.json") == [3, 2, 1]
+
+
+def test_explain_says_which_nodes_wait_for_their_inputs(project: Project) -> None:
+    run(project)
+    project.write_package("helpers.py", SAME_OUTPUT)
+
+    ran, decisions = run(project, early_cutoff=True, explain=True)
+
+    assert ran == []
+    assert decisions["total"].runs is True
+    assert set(decisions["total"].awaits) == {"x"}
+    assert set(decisions["report"].awaits) == {"y"}
+    assert set(decisions["kept"].awaits) == {"x"}
+    assert set(decisions["used"].awaits) == {"memory"}
+
+
+def test_a_node_with_a_missing_output_is_not_cut_off(project: Project) -> None:
+    run(project)
+    project.write_package("helpers.py", SAME_OUTPUT)
+    (project.root / "data/02_intermediate/z.json").unlink()
+
+    ran, decisions = run(project, early_cutoff=True)
+
+    assert ran == ["prepared", "report"]
+    assert decisions["report"].reason == "input 'y' is recomputed by node 'total'"
+    assert project.read_json("data/02_intermediate/z.json") == "total 6"
+
+
+def test_the_setting_turns_it_on_and_the_run_records_it(project: Project) -> None:
+    run(project)
+    project.write_package("settings.py", "EARLY_CUTOFF = True\n")
+    project.write_package("helpers.py", SAME_OUTPUT)
+
+    ran, _ = run(project)
+
+    assert ran == ["prepared"]
+    with _journal(project) as journal:
+        assert journal.run("latest").options["early_cutoff"] is True
+
+
+def test_a_resume_cuts_off_as_the_run_it_finishes_did(project: Project) -> None:
+    run(project)
+    project.write_package("helpers.py", REVERSED)  # x changes, y will not
+    fail = Path(f"{_log(project)}.fail")
+    fail.write_text("", encoding="utf-8")
+    with pytest.raises(RunnerError, match="asked to fail"):
+        run(project, early_cutoff=True)
+    fail.unlink()
+    with _journal(project) as journal:
+        failed = journal.run("latest").run_id
+
+    ran, decisions = run(project, resumes=failed)
+
+    assert "total" in ran
+    assert "report" not in ran
+    assert decisions["report"].reason == "unchanged: upstream reruns left input 'y' unchanged"
+
+
+@pytest.mark.parametrize("executor", ["thread", "process"])
+def test_a_run_whose_last_nodes_are_all_cut_off_ends(project: Project, executor: str) -> None:
+    run(project)
+    project.write_package("helpers.py", SAME_OUTPUT)
+
+    # Once prepared finished, every node left is skipped: nothing runs, nothing is awaited.
+    ran, decisions = run(project, early_cutoff=True, executor=executor, to_outputs=["z"])
+
+    assert ran == ["prepared"]
+    assert [name for name, d in decisions.items() if d.runs] == ["prepared"]
+
+
+def datamill(project: Project, *args: str) -> Result:
+    """``datamill ARGS...`` run in-process in the project's folder."""
+    for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
+        del sys.modules[name]
+    cwd = Path.cwd()
+    os.chdir(project.root)
+    try:
+        return CliRunner().invoke(_main.cli, list(args), prog_name="datamill")
+    finally:
+        os.chdir(cwd)
+
+
+def test_the_command_line_explains_and_cuts_off(project: Project) -> None:
+    assert datamill(project, "run", "--pipeline", "steps").exit_code == 0
+    project.write_package("helpers.py", SAME_OUTPUT)
+
+    explained = datamill(project, "run", "--pipeline", "steps", "--early-cutoff", "--explain")
+    assert explained.exit_code == 0, explained.output
+    lines = explained.output.splitlines()
+    assert (
+        "  run   total     input 'x' is recomputed by node 'prepared' "
+        "(skipped if 'x' comes out unchanged)"
+    ) in lines
+
+    ran = datamill(project, "run", "--pipeline", "steps", "--early-cutoff", "--no-progress")
+    assert ran.exit_code == 0, ran.output
+    assert "Ran 1 node(s)" in ran.output
+    assert "unchanged: upstream reruns left input 'x' unchanged: total, kept" in ran.output
+
+
+def test_resume_takes_the_runs_own_early_cutoff(project: Project) -> None:
+    result = datamill(project, "run", "--resume", "--early-cutoff")
+
+    assert result.exit_code == 2
+    assert "--early-cutoff cannot be given with it" in result.output

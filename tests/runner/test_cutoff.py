@@ -1,0 +1,157 @@
+"""Deciding, during a run, which nodes early cutoff skips (`skippable_group`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datamill import MemoryDataset, Pipeline, node
+from datamill.datasets.json import JSONDataset
+from datamill.io import AbstractDataset
+from datamill.runner._cutoff import skippable_group
+from datamill.runner._incremental import CodeIdentity, Decision, memory_fingerprint
+
+
+def first(raw: Any) -> Any:
+    return raw
+
+
+def second(memory: Any, side: Any) -> Any:
+    return memory
+
+
+def third(raw: Any) -> Any:
+    return raw
+
+
+# first: raw -> memory (kept in memory); second: memory, side -> out; third: raw -> side
+PIPELINE = Pipeline(
+    [
+        node(first, "raw", "memory", name="first"),
+        node(second, ["memory", "side"], "out", name="second"),
+        node(third, "raw", "side", name="third"),
+    ]
+)
+GRAPH = PIPELINE.graph
+INDEX = GRAPH.position
+CODE = CodeIdentity("code")
+
+
+@pytest.fixture
+def datasets(tmp_path: Path) -> dict[str, AbstractDataset[Any, Any]]:
+    files = {
+        name: JSONDataset(filepath=str(tmp_path / f"{name}.json"))
+        for name in ("raw", "side", "out")
+    }
+    return {**files, "memory": MemoryDataset()}
+
+
+def decisions(*, side_before: str = "side-1") -> list[Decision]:
+    """`first` and `second` wait for their recomputed inputs; `third` runs."""
+    made = {
+        "first": Decision(
+            True, "input 'raw' ...", CODE, {}, {"raw": None}, awaits={"raw": "raw-1"}
+        ),
+        "second": Decision(
+            True,
+            "input 'memory' ...",
+            CODE,
+            {},
+            {"memory": None, "side": None},
+            awaits={
+                "memory": str(memory_fingerprint("code", {}, {"raw": "raw-1"}, "memory")),
+                "side": side_before,
+            },
+        ),
+        "third": Decision(True, "code changed", CODE, {}, {"raw": "raw-1"}),
+    }
+    return [made[n.name] for n in GRAPH.nodes]
+
+
+NOW = {"raw": "raw-1", "side": "side-1"}
+
+
+def test_a_node_and_the_consumers_of_its_memory_output_are_skipped_together(
+    datasets: dict[str, AbstractDataset[Any, Any]],
+) -> None:
+    group = skippable_group(
+        INDEX["first"],
+        GRAPH,
+        decisions(),
+        datasets,
+        current=NOW.__getitem__,
+        settled=lambda i: i == INDEX["third"],
+    )
+
+    assert sorted(group.inputs) == sorted([INDEX["first"], INDEX["second"]])
+    assert group.inputs[INDEX["second"]]["side"] == "side-1"
+    assert group.memory == {
+        "memory": memory_fingerprint("code", {}, {"raw": "raw-1"}, "memory"),
+    }
+
+
+def test_a_group_waiting_for_a_node_outside_it_is_not_skipped(
+    datasets: dict[str, AbstractDataset[Any, Any]],
+) -> None:
+    # `second` also reads `side`, whose producer has not finished: its input is unknown.
+    verdict = skippable_group(
+        INDEX["first"],
+        GRAPH,
+        decisions(),
+        datasets,
+        current=NOW.__getitem__,
+        settled=lambda i: False,
+    )
+
+    assert verdict.inputs == {}
+    # first runs; second may still be skipped once side is known.
+    assert verdict.must_run == {INDEX["first"]}
+
+
+@pytest.mark.parametrize(
+    ("now", "side_before", "must_run"),
+    [
+        # the first member's input changed: it runs, the rest is decided later
+        ({"raw": "raw-2", "side": "side-1"}, "side-1", {"first"}),
+        # a later member's input changed: it runs, and so does what it needs from memory
+        (NOW, "side-0", {"first", "second"}),
+    ],
+)
+def test_one_changed_input_in_the_group_makes_it_run(
+    datasets: dict[str, AbstractDataset[Any, Any]],
+    now: dict[str, str],
+    side_before: str,
+    must_run: set[str],
+) -> None:
+    verdict = skippable_group(
+        INDEX["first"],
+        GRAPH,
+        decisions(side_before=side_before),
+        datasets,
+        current=now.__getitem__,
+        settled=lambda i: True,
+    )
+
+    assert verdict.inputs == {}
+    assert verdict.must_run == {INDEX[name] for name in must_run}
+
+
+def test_a_group_with_a_member_that_runs_anyway_is_not_skipped(
+    datasets: dict[str, AbstractDataset[Any, Any]],
+) -> None:
+    planned = decisions()
+    planned[INDEX["second"]].awaits = {}  # it runs for another reason (say, its code changed)
+
+    verdict = skippable_group(
+        INDEX["first"],
+        GRAPH,
+        planned,
+        datasets,
+        current=NOW.__getitem__,
+        settled=lambda i: True,
+    )
+
+    assert verdict.inputs == {}
+    assert verdict.must_run == {INDEX["first"], INDEX["second"]}
