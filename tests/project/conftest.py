@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,6 +141,24 @@ def build_project(root: Path) -> Project:
     project.write_package("pipelines/data_processing/__init__.py", DATA_PROCESSING)
     project.write_package("pipelines/reporting/__init__.py", REPORTING)
     return project
+
+
+def forget_project_modules() -> None:
+    """Forget the project's imported modules, so that the next session imports its code
+    afresh, as a new process would."""
+    for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
+        del sys.modules[name]
+    importlib.invalidate_caches()  # the import system caches folder listings
+
+
+def json_catalog(names: str, folder: str = "data/02_intermediate") -> str:
+    """Catalog entries of one JSON file per dataset, each named by a letter of ``names``,
+    plus ``raw`` (``data/01_raw/raw.json``)."""
+    entries = [(name, f"{folder}/{name}.json") for name in names]
+    entries.append(("raw", "data/01_raw/raw.json"))
+    return "".join(
+        f"{name}:\n  type: json.JSONDataset\n  filepath: {path}\n" for name, path in entries
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,13 @@ from datamill.errors import RunnerError
 from datamill.journal import Journal
 from datamill.project import Session
 from datamill.runner import Decision
-from tests.project.conftest import PACKAGE, Project, build_project
+from tests.project.conftest import (
+    PACKAGE,
+    Project,
+    build_project,
+    forget_project_modules,
+    json_catalog,
+)
 
 HELPERS = """\
 def normalise(values):
@@ -85,10 +89,7 @@ def create_pipeline(**kwargs):
     )
 """
 
-CATALOG = "".join(
-    f"{name}:\n  type: json.JSONDataset\n  filepath: data/02_intermediate/{name}.json\n"
-    for name in "xyzw"
-) + ("raw:\n  type: json.JSONDataset\n  filepath: data/01_raw/raw.json\n")
+CATALOG = json_catalog("xyzw")
 
 ALL = ["kept", "prepared", "report", "total", "used"]
 
@@ -110,9 +111,7 @@ def project(tmp_path: Path) -> Project:
 
 def run(project: Project, **options: object) -> tuple[list[str], dict[str, Decision]]:
     """Run ``steps`` in a fresh session: the nodes that ran, and every node's decision."""
-    for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
-        del sys.modules[name]
-    importlib.invalidate_caches()
+    forget_project_modules()
     log = _log(project)
     log.unlink(missing_ok=True)
     with Session.create(project.root) as session:
@@ -254,8 +253,7 @@ def test_a_run_whose_last_nodes_are_all_cut_off_ends(project: Project, executor:
 
 def datamill(project: Project, *args: str) -> Result:
     """``datamill ARGS...`` run in-process in the project's folder."""
-    for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
-        del sys.modules[name]
+    forget_project_modules()
     cwd = Path.cwd()
     os.chdir(project.root)
     try:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,13 @@ from datamill.errors import RunnerError
 from datamill.io import _file as file_module
 from datamill.journal import Journal
 from datamill.project import Session
-from tests.project.conftest import PACKAGE, Project, build_project
+from tests.project.conftest import (
+    PACKAGE,
+    Project,
+    build_project,
+    forget_project_modules,
+    json_catalog,
+)
 
 HELPERS = """\
 def scale(values, factor):
@@ -81,10 +85,7 @@ def create_pipeline(**kwargs):
     )
 """
 
-CATALOG = "".join(
-    f"{name}:\n  type: json.JSONDataset\n  filepath: data/02_intermediate/{name}.json\n"
-    for name in "abcde"
-) + ("raw:\n  type: json.JSONDataset\n  filepath: data/01_raw/raw.json\n")
+CATALOG = json_catalog("abcde")
 
 
 @pytest.fixture
@@ -101,7 +102,7 @@ def project(tmp_path: Path) -> Project:
 
 def run(project: Project, **options: object) -> list[str]:
     """Run the ``steps`` pipeline in a fresh session; return the nodes that ran."""
-    _forget_project_modules()
+    forget_project_modules()
     log = project.root.parent / "ran.log"
     log.unlink(missing_ok=True)
     with Session.create(project.root) as session:
@@ -114,16 +115,10 @@ def run(project: Project, **options: object) -> list[str]:
 
 def reasons(project: Project, **options: object) -> dict[str, str]:
     """Why each node of ``steps`` would run or not (nothing runs)."""
-    _forget_project_modules()
+    forget_project_modules()
     with Session.create(project.root) as session:
         session.run("steps", explain=True, **options)  # type: ignore[arg-type]
         return {name: d.reason for name, d in session.last_plan.items()}
-
-
-def _forget_project_modules() -> None:
-    for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
-        del sys.modules[name]
-    importlib.invalidate_caches()
 
 
 def test_a_second_run_skips_every_unchanged_node(project: Project) -> None:
@@ -324,12 +319,12 @@ def test_a_change_inside_a_mapping_parameter_is_named_by_its_path(project: Proje
     project.write_package("pipelines/models/__init__.py", MODELS)
     model = "model:\n  alpha: {alpha}\n  layers:\n    n: {n}\n  name: m\n"
     project.write("conf/base/parameters.yml", "factor: 2\noffset: 1\n" + model.format(alpha=2, n=3))
-    _forget_project_modules()
+    forget_project_modules()
     with Session.create(project.root) as session:
         session.run("models")
 
     def why() -> str:
-        _forget_project_modules()
+        forget_project_modules()
         with Session.create(project.root) as session:
             session.run("models", explain=True)
             return session.last_plan["fit"].reason

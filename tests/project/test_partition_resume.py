@@ -9,9 +9,7 @@ the partition named by ``MILL_HALT_AT``, and the test kills the process group th
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Final
@@ -20,7 +18,7 @@ import pytest
 
 from datamill.journal import Journal
 from datamill.project import Session
-from tests.project.conftest import PACKAGE, Project, build_project
+from tests.project.conftest import PACKAGE, Project, build_project, forget_project_modules
 from tests.project.test_resume import HALT, Chain, needs_fifos
 
 KILL_AT: Final = 700
@@ -88,9 +86,7 @@ class Parts(Chain):
 
     def run_in_session(self, **options: object) -> Counter[str]:
         """Run ``parts`` in this process; return which partitions it computed."""
-        for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
-            del sys.modules[name]  # import the project's code afresh, as a new process would
-        importlib.invalidate_caches()
+        forget_project_modules()
         before = self.ran()
         with Session.create(self.root) as session:
             session.run("parts", **options)  # type: ignore[arg-type]
