@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -251,22 +250,21 @@ def test_a_run_whose_last_nodes_are_all_cut_off_ends(project: Project, executor:
     assert [name for name, d in decisions.items() if d.runs] == ["prepared"]
 
 
-def datamill(project: Project, *args: str) -> Result:
-    """``datamill ARGS...`` run in-process in the project's folder."""
+def datamill(*args: str) -> Result:
+    """``datamill ARGS...`` run in-process (in the current folder), the project's code
+    imported afresh."""
     forget_project_modules()
-    cwd = Path.cwd()
-    os.chdir(project.root)
-    try:
-        return CliRunner().invoke(_main.cli, list(args), prog_name="datamill")
-    finally:
-        os.chdir(cwd)
+    return CliRunner().invoke(_main.cli, list(args), prog_name="datamill")
 
 
-def test_the_command_line_explains_and_cuts_off(project: Project) -> None:
-    assert datamill(project, "run", "--pipeline", "steps").exit_code == 0
+def test_the_command_line_explains_and_cuts_off(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.root)
+    assert datamill("run", "--pipeline", "steps").exit_code == 0
     project.write_package("helpers.py", SAME_OUTPUT)
 
-    explained = datamill(project, "run", "--pipeline", "steps", "--early-cutoff", "--explain")
+    explained = datamill("run", "--pipeline", "steps", "--early-cutoff", "--explain")
     assert explained.exit_code == 0, explained.output
     lines = explained.output.splitlines()
     assert (
@@ -274,14 +272,17 @@ def test_the_command_line_explains_and_cuts_off(project: Project) -> None:
         "(skipped if 'x' comes out unchanged)"
     ) in lines
 
-    ran = datamill(project, "run", "--pipeline", "steps", "--early-cutoff", "--no-progress")
+    ran = datamill("run", "--pipeline", "steps", "--early-cutoff", "--no-progress")
     assert ran.exit_code == 0, ran.output
     assert "Ran 1 node(s)" in ran.output
     assert "unchanged: upstream reruns left input 'x' unchanged: total, kept" in ran.output
 
 
-def test_resume_takes_the_runs_own_early_cutoff(project: Project) -> None:
-    result = datamill(project, "run", "--resume", "--early-cutoff")
+def test_resume_takes_the_runs_own_early_cutoff(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.root)
+    result = datamill("run", "--resume", "--early-cutoff")
 
     assert result.exit_code == 2
     assert "--early-cutoff cannot be given with it" in result.output

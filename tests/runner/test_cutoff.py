@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from datamill import MemoryDataset, Pipeline, node
 from datamill.datasets.json import JSONDataset
 from datamill.io import AbstractDataset
-from datamill.runner._cutoff import skippable_group
+from datamill.runner._cutoff import GroupVerdict, skippable_group
 from datamill.runner._incremental import CodeIdentity, Decision, memory_fingerprint
 
 
@@ -73,21 +74,27 @@ def decisions(*, side_before: str = "side-1") -> list[Decision]:
 NOW = {"raw": "raw-1", "side": "side-1"}
 
 
+def verdict_for_first(
+    datasets: Mapping[str, AbstractDataset[Any, Any]],
+    planned: list[Decision],
+    *,
+    now: Mapping[str, str] = NOW,
+    settled: Callable[[int], bool] = lambda i: True,
+) -> GroupVerdict:
+    """The verdict when `first` is ready, datasets having the fingerprints ``now``."""
+    return skippable_group(
+        INDEX["first"], GRAPH, planned, datasets, current=now.__getitem__, settled=settled
+    )
+
+
 def test_a_node_and_the_consumers_of_its_memory_output_are_skipped_together(
     datasets: dict[str, AbstractDataset[Any, Any]],
 ) -> None:
-    group = skippable_group(
-        INDEX["first"],
-        GRAPH,
-        decisions(),
-        datasets,
-        current=NOW.__getitem__,
-        settled=lambda i: i == INDEX["third"],
-    )
+    verdict = verdict_for_first(datasets, decisions(), settled=lambda i: i == INDEX["third"])
 
-    assert sorted(group.inputs) == sorted([INDEX["first"], INDEX["second"]])
-    assert group.inputs[INDEX["second"]]["side"] == "side-1"
-    assert group.memory == {
+    assert sorted(verdict.inputs) == sorted([INDEX["first"], INDEX["second"]])
+    assert verdict.inputs[INDEX["second"]]["side"] == "side-1"
+    assert verdict.memory == {
         "memory": memory_fingerprint("code", {}, {"raw": "raw-1"}, "memory"),
     }
 
@@ -96,14 +103,7 @@ def test_a_group_waiting_for_a_node_outside_it_is_not_skipped(
     datasets: dict[str, AbstractDataset[Any, Any]],
 ) -> None:
     # `second` also reads `side`, whose producer has not finished: its input is unknown.
-    verdict = skippable_group(
-        INDEX["first"],
-        GRAPH,
-        decisions(),
-        datasets,
-        current=NOW.__getitem__,
-        settled=lambda i: False,
-    )
+    verdict = verdict_for_first(datasets, decisions(), settled=lambda i: False)
 
     assert verdict.inputs == {}
     # first runs; second may still be skipped once side is known.
@@ -125,14 +125,7 @@ def test_one_changed_input_in_the_group_makes_it_run(
     side_before: str,
     must_run: set[str],
 ) -> None:
-    verdict = skippable_group(
-        INDEX["first"],
-        GRAPH,
-        decisions(side_before=side_before),
-        datasets,
-        current=now.__getitem__,
-        settled=lambda i: True,
-    )
+    verdict = verdict_for_first(datasets, decisions(side_before=side_before), now=now)
 
     assert verdict.inputs == {}
     assert verdict.must_run == {INDEX[name] for name in must_run}
@@ -144,14 +137,7 @@ def test_a_group_with_a_member_that_runs_anyway_is_not_skipped(
     planned = decisions()
     planned[INDEX["second"]].awaits = {}  # it runs for another reason (say, its code changed)
 
-    verdict = skippable_group(
-        INDEX["first"],
-        GRAPH,
-        planned,
-        datasets,
-        current=NOW.__getitem__,
-        settled=lambda i: True,
-    )
+    verdict = verdict_for_first(datasets, planned)
 
     assert verdict.inputs == {}
     assert verdict.must_run == {INDEX["first"], INDEX["second"]}

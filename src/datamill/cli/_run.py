@@ -98,8 +98,8 @@ def run(  # click passes every option by name
     Everything 'datamill check' checks is checked before the first node runs. Nodes whose
     code, parameters and inputs are unchanged since their last successful run, and whose
     outputs are intact, are skipped; --force reruns them. With --early-cutoff, a node that
-    would run only because a node upstream reran is skipped too when the files it reads
-    come out unchanged. On a terminal the run shows a live display of its progress;
+    would run only because a node upstream reran is skipped too when what it reads comes
+    out unchanged. On a terminal the run shows a live display of its progress;
     elsewhere, or with --no-progress, one line per node.
     """
     options = collect_run_options(values)

@@ -233,9 +233,9 @@ class Session:
                 that run forced (all of them, when it was forced or not incremental) and
                 did not finish are forced here too. Once this run succeeds, resuming the
                 latest run no longer finds that one.
-            early_cutoff: Skip a node that would run only because persisted inputs are
-                recomputed, once they come out with the content of its last success;
-                defaults to the resumed run's choice, else the ``early_cutoff`` setting.
+            early_cutoff: Skip a node that would run only because inputs are recomputed,
+                once they come out with the fingerprints of its last success; defaults to
+                the resumed run's choice, else the ``early_cutoff`` setting.
 
         Raises:
             ProjectError: Unknown pipeline, or the session is closed.

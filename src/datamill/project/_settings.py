@@ -43,9 +43,9 @@ class Settings:
         journal_path: The run journal, relative to the project root.
         incremental: Skip the nodes whose code, parameters and inputs are unchanged since
             their last success (``datamill run --force`` runs everything anyway).
-        early_cutoff: Also skip a node that would run only because persisted inputs are
-            recomputed in the run, when they come out with the content they had at its
-            last success (``datamill run --early-cutoff``).
+        early_cutoff: Also skip a node that would run only because inputs are recomputed
+            in the run, when they come out with the fingerprints they had at its last
+            success (``datamill run --early-cutoff``).
         config_patterns: Extra configuration keys (or replaced patterns) for the loader.
         retry: How to retry the nodes that have no ``retry`` of their own, or ``None`` for
             no retry. ``RETRY`` may be a number of retries (``3``), a dict of

@@ -8,7 +8,7 @@ nodes wait in a heap ordered by topological position, so the sequential executor
 pipeline in its topological order. Nothing ever rescans the pending nodes.
 
 A node may be skipped at the last moment: when it is ready, ``skip`` is asked, and a node it
-skips counts as finished without running (early cutoff, see `_incremental`).
+skips counts as finished without running (early cutoff, see `_cutoff`).
 
 On the first failure no new job starts; the jobs already running finish (and their results
 are kept); then the outcome reports every failure.
@@ -50,12 +50,10 @@ class Outcome:
     Attributes:
         finished: Indices of the nodes that completed or were skipped, in that order.
         failures: The failed jobs, in the order they were reported.
-        skipped: Indices of the nodes that ``skip`` skipped.
     """
 
     finished: list[int] = field(default_factory=list)
     failures: list[Done] = field(default_factory=list)
-    skipped: list[int] = field(default_factory=list)
 
 
 def schedule(
@@ -110,7 +108,6 @@ def schedule(
         while ready and not outcome.failures and running < capacity:
             index = heapq.heappop(ready)
             if skip is not None and skip(index):
-                outcome.skipped.append(index)
                 finished(index)
                 continue
             running += 1

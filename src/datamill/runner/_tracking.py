@@ -86,7 +86,7 @@ class Tracking:
         force: Run every node (True), or these nodes, whatever changed.
         explain_only: Decide and report, but run nothing and record nothing.
         early_cutoff: Skip a node whose recomputed inputs came out with the fingerprints
-            of its last success, once they are saved (incremental runs only).
+            of its last success, once they are known (incremental runs only).
     """
 
     journal: Journal
