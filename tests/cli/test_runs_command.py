@@ -81,7 +81,13 @@ def record_succeeded_run(journal: Journal) -> None:
         R1,
         [
             ran("ingest", second=1, loads={"raw": None}, saves={"companies": "v1"}),
-            ran("clean", second=2, loads={"companies": "v1"}, saves={"clean": None}),
+            ran(
+                "clean",
+                second=2,
+                loads={"companies": "v1"},
+                saves={"clean": None},
+                catalog={"companies": {"type": "t", "load_args": "a1"}},
+            ),
             NodeRecord(
                 "fit",
                 "ran",
@@ -104,7 +110,8 @@ def record_succeeded_run(journal: Journal) -> None:
 
 
 def record_failed_run(journal: Journal) -> None:
-    """R2: other parameters, ingest skipped, fit's code changed and it failed after 2 tries."""
+    """R2: other parameters, ingest skipped, clean read companies with other load_args,
+    fit's code changed and it failed after 2 tries."""
     start(
         journal,
         R2,
@@ -127,7 +134,13 @@ def record_failed_run(journal: Journal) -> None:
                 code_fingerprint="c1",
                 input_fingerprints={"raw": "fp-raw-None"},
             ),
-            ran("clean", second=3601, loads={"companies": "v1"}, saves={"clean": None}),
+            ran(
+                "clean",
+                second=3601,
+                loads={"companies": "v1"},
+                saves={"clean": None},
+                catalog={"companies": {"type": "t", "load_args": "a2"}},
+            ),
             NodeRecord(
                 "fit",
                 "failed",
@@ -339,6 +352,8 @@ def test_diff_lists_every_kind_of_difference(history: Journal, datamill: Invoke)
         "  fit: millproj.nodes.fit",
         "Inputs changed:",
         "  fit: params:model",
+        "Catalog entries changed:",
+        "  clean: companies: load_args",
         "Datasets changed:",
         "  model: version v1, fingerprint fp-model-v1 -> not saved",
         "Node statuses changed:",

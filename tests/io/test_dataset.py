@@ -211,3 +211,73 @@ def test_unexpected_error_in_release_becomes_a_dataset_error() -> None:
     with pytest.raises(DatasetError, match="cannot unmap") as exc:
         FailingDataset(error).release()
     assert exc.value.__cause__ is error
+
+
+# -- config_parts: what incremental runs compare of a catalog entry ---------------------------
+
+
+def _json(**options: Any) -> AbstractDataset[Any, Any]:
+    from datamill.datasets.json import JSONDataset
+
+    return JSONDataset(**{"filepath": "data/a.json", **options})
+
+
+def test_config_parts_name_the_type_and_each_option_set() -> None:
+    parts = _json(load_args={"strict": False}, versioned=True).config_parts("load")
+
+    assert sorted(parts) == ["load_args", "type", "versioned"]
+    assert _json().config_parts("load").keys() == {"type"}  # unset options are no parts
+    assert all(len(digest) == 16 for digest in parts.values())
+
+
+def test_config_parts_leave_out_the_other_role_and_where_the_data_is() -> None:
+    dataset = _json(load_args={"strict": False}, save_args={"indent": 4}, load_version="v1")
+
+    assert sorted(dataset.config_parts("load")) == ["load_args", "type"]
+    assert sorted(dataset.config_parts("save")) == ["save_args", "type"]
+    moved = _json(filepath="/elsewhere/a.json", load_args={"strict": False})
+    assert moved.config_parts("load") == _json(load_args={"strict": False}).config_parts("load")
+
+
+def test_config_parts_change_with_each_value_and_type() -> None:
+    from datamill.datasets.yaml import YAMLDataset
+
+    strict = _json(load_args={"strict": True}).config_parts("load")
+    lax = _json(load_args={"strict": False}).config_parts("load")
+    assert strict["type"] == lax["type"]
+    assert strict["load_args"] != lax["load_args"]
+    assert YAMLDataset(filepath="data/a.json").config_parts("load")["type"] != strict["type"]
+
+
+def test_config_parts_of_an_object_do_not_depend_on_its_address() -> None:
+    class Marker:
+        pass
+
+    first = DictDataset({}, note=Marker()).config_parts("load")  # type: ignore[arg-type]
+    second = DictDataset({}, note=Marker()).config_parts("load")  # type: ignore[arg-type]
+    assert " at 0x" in repr(Marker())
+    assert first == second
+
+
+def test_config_parts_of_a_database_table_count_where_it_is() -> None:
+    pytest.importorskip("sqlalchemy", reason="needs the sql extra (sqlalchemy)")
+    from datamill.datasets.pandas import SQLTableDataset
+
+    one = SQLTableDataset("shuttles", {"con": "sqlite:///one.db"}).config_parts("load")
+    other = SQLTableDataset("shuttles", {"con": "sqlite:///other.db"}).config_parts("load")
+    # A table gives no fingerprint to stand for where it is: the connection counts.
+    assert one["con"] != other["con"]
+    assert one["table_name"] == other["table_name"]
+
+
+def test_config_parts_of_partitions_count_how_each_partition_is_read() -> None:
+    from datamill.datasets.partitions import PartitionedDataset
+
+    def parts(dataset: dict[str, Any]) -> dict[str, str]:
+        return PartitionedDataset("data/parts", dataset).config_parts("load")
+
+    plain = parts({"type": "json.JSONDataset"})
+    assert plain != parts({"type": "json.JSONDataset", "load_args": {"strict": False}})
+    assert plain != parts({"type": "yaml.YAMLDataset"})
+    secret = {"type": "json.JSONDataset", "credentials": {"token": "a"}}
+    assert parts(secret) == parts({**secret, "credentials": {"token": "b"}})

@@ -49,6 +49,22 @@ def test_nodes_whose_inputs_changed_name_those_inputs(journal: Journal) -> None:
     assert diff.inputs_changed == {"fit": ("features", "old", "new")}
 
 
+def test_nodes_whose_catalog_entries_changed_name_the_dataset_and_part(journal: Journal) -> None:
+    start(journal, "a", second=0)
+    start(journal, "b", second=10)
+    before = {"features": {"type": "t", "load_args": "1"}, "gone": {"type": "t"}}
+    after = {"features": {"type": "t", "load_args": "2", "versioned": "1"}, "new": {"type": "u"}}
+    journal.record_node("a", ran("fit", catalog=before))
+    journal.record_node("b", ran("fit", catalog=after))
+    journal.record_node("a", ran("older", catalog={}))  # recorded before entries were kept
+    journal.record_node("b", ran("older", catalog={"x": {"type": "t"}}))
+
+    diff = journal.diff("a", "b")
+
+    assert diff.catalog_changed == {"fit": ("features: load_args", "features: versioned")}
+    assert journal.run("b").node("fit").catalog == after
+
+
 def test_saved_datasets_that_differ_show_both_saves(journal: Journal) -> None:
     start(journal, "a", second=0)
     start(journal, "b", second=10)

@@ -218,6 +218,7 @@ def test_a_version_2_journal_finds_its_last_successes_after_the_upgrade(path: Pa
             for pipeline in ("etl", "ml", None)
         }
 
+    assert all(record.catalog == {} for record in found.values() if record is not None)
     assert {key: record.run_id for key, record in found.items() if record is not None} == {
         ("a", "etl"): "r1",
         ("a", "ml"): "r2",

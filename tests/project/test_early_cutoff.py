@@ -196,6 +196,23 @@ def test_explain_says_which_nodes_wait_for_their_inputs(project: Project) -> Non
     assert set(decisions["used"].awaits) == {"memory"}
 
 
+def test_a_node_whose_catalog_entry_changed_is_not_cut_off(project: Project) -> None:
+    run(project)
+    project.write_package("helpers.py", SAME_OUTPUT)
+    y_entry = "y:\n  type: json.JSONDataset\n"
+    project.write(
+        "conf/base/catalog.yml", CATALOG.replace(y_entry, y_entry + "  save_args: {indent: 0}\n")
+    )
+
+    ran, decisions = run(project, early_cutoff=True)
+
+    # x comes out the same, but total must write y otherwise: it runs; report, whose y is
+    # rewritten with the same data, is cut off.
+    assert ran == ["prepared", "total"]
+    assert decisions["total"].awaits == {}
+    assert decisions["report"].reason == "unchanged: upstream reruns left input 'y' unchanged"
+
+
 def test_a_node_with_a_missing_output_is_not_cut_off(project: Project) -> None:
     run(project)
     project.write_package("helpers.py", SAME_OUTPUT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -337,3 +338,69 @@ def test_a_change_inside_a_mapping_parameter_is_named_by_its_path(project: Proje
 
 
 FITTED = "fitted:\n  type: json.JSONDataset\n  filepath: data/02_intermediate/fitted.json\n"
+
+
+def _with_entry_option(dataset: str, option: str) -> str:
+    """`CATALOG` with one more line in ``dataset``'s entry (``"load_args: {strict: false}"``)."""
+    entry = f"{dataset}:\n  type: json.JSONDataset\n"
+    assert entry in CATALOG
+    return CATALOG.replace(entry, f"{entry}  {option}\n")
+
+
+def test_changed_load_args_rerun_the_consumers_and_not_the_producer(project: Project) -> None:
+    run(project)
+    project.write("conf/base/catalog.yml", _with_entry_option("a", "load_args: {strict: false}"))
+    why = reasons(project)
+    assert why["scaled"] == "unchanged"
+    assert why["summed"] == "catalog entry of input 'a' changed: load_args"
+    assert run(project) == ["summed"]
+    assert run(project) == []
+
+
+def test_changed_save_args_rerun_the_producer(project: Project) -> None:
+    run(project)
+    project.write("conf/base/catalog.yml", _with_entry_option("a", "save_args: {indent: 4}"))
+    assert reasons(project)["scaled"] == "catalog entry of output 'a' changed: save_args"
+    assert run(project) == ["scaled", "summed"]
+    assert (project.root / "data/02_intermediate/a.json").read_text().startswith("[\n    ")
+
+
+def test_a_changed_dataset_type_reruns_its_producer_and_consumers(project: Project) -> None:
+    run(project)
+    project.write(
+        "conf/base/catalog.yml",
+        CATALOG.replace("a:\n  type: json.JSONDataset", "a:\n  type: yaml.YAMLDataset"),
+    )
+    why = reasons(project)
+    assert why["scaled"] == "catalog entry of output 'a' changed: type"
+    assert why["summed"] == "input 'a' is recomputed by node 'scaled'"
+
+
+def test_a_project_moved_to_another_folder_reruns_nothing(project: Project) -> None:
+    run(project)
+    moved = Project(project.root.with_name("moved"))
+    project.root.rename(moved.root)
+
+    assert reasons(moved) == dict.fromkeys(
+        ["scaled", "shifted", "summed", "counted", "kept", "used"], "unchanged"
+    )
+
+
+def test_data_kept_in_memory_counts_how_its_producer_read_its_inputs(project: Project) -> None:
+    # `kept` reads raw into memory for `used`: with raw read otherwise, the memory data is
+    # not what it was, so early cutoff must not skip `used`.
+    run(project)
+    project.write("conf/base/catalog.yml", _with_entry_option("raw", "load_args: {strict: false}"))
+    assert reasons(project)["kept"] == "catalog entry of input 'raw' changed: load_args"
+    assert "used" in run(project, early_cutoff=True)
+
+
+def test_runs_recorded_before_catalog_entries_were_kept_count_them_unchanged(
+    project: Project,
+) -> None:
+    run(project)
+    with sqlite3.connect(project.root / ".datamill/journal.db") as connection:
+        connection.execute("UPDATE nodes SET catalog = NULL")
+    connection.close()
+    project.write("conf/base/catalog.yml", _with_entry_option("a", "load_args: {strict: false}"))
+    assert reasons(project)["summed"] == "unchanged"

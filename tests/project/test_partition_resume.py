@@ -203,3 +203,16 @@ def test_a_deleted_output_partition_is_computed_again(parts: Parts) -> None:
 
     assert parts.run_in_session() == Counter([pid(3)])
     assert parts.outputs() == expected(range(20))
+
+
+def test_changed_save_args_of_the_output_partitions_recompute_every_partition(
+    parts: Parts,
+) -> None:
+    parts.project.write("conf/base/catalog.yml", CATALOG.replace("{indent: null}", "{indent: 2}"))
+
+    assert parts.run_in_session() == Counter(pid(i) for i in range(20))
+    assert parts.latest_reason() == (
+        "catalog entry of output 'doubled' changed: dataset; computed 20 of 20 partitions"
+    )
+    written = parts.root / f"data/02_intermediate/doubled/{pid(0)}.json"
+    assert written.read_text(encoding="utf-8").startswith('{\n  "id"')

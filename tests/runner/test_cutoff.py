@@ -38,6 +38,8 @@ PIPELINE = Pipeline(
 GRAPH = PIPELINE.graph
 INDEX = GRAPH.position
 CODE = CodeIdentity("code")
+FIRST_OUTPUT = memory_fingerprint(Decision(True, "", CODE, {}, {}), "memory", {"raw": "raw-1"})
+"""The fingerprint of `first`'s in-memory output when it reads raw-1."""
 
 
 @pytest.fixture
@@ -62,7 +64,7 @@ def decisions(*, side_before: str = "side-1") -> list[Decision]:
             {},
             {"memory": None, "side": None},
             awaits={
-                "memory": str(memory_fingerprint("code", {}, {"raw": "raw-1"}, "memory")),
+                "memory": str(FIRST_OUTPUT),
                 "side": side_before,
             },
         ),
@@ -95,7 +97,7 @@ def test_a_node_and_the_consumers_of_its_memory_output_are_skipped_together(
     assert sorted(verdict.inputs) == sorted([INDEX["first"], INDEX["second"]])
     assert verdict.inputs[INDEX["second"]]["side"] == "side-1"
     assert verdict.memory == {
-        "memory": memory_fingerprint("code", {}, {"raw": "raw-1"}, "memory"),
+        "memory": FIRST_OUTPUT,
     }
 
 

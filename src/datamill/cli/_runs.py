@@ -296,6 +296,7 @@ def _diff_sections(found: RunDiff) -> list[tuple[str, Mapping[str, str]]]:
         ),
         ("Code changed", {k: _components(v) for k, v in found.code_changed.items()}),
         ("Inputs changed", {k: ", ".join(v) for k, v in found.inputs_changed.items()}),
+        ("Catalog entries changed", {k: ", ".join(v) for k, v in found.catalog_changed.items()}),
         (
             "Datasets changed",
             {k: _dataset_change(c) for k, c in found.datasets_changed.items()},

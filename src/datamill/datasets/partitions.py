@@ -123,6 +123,12 @@ class PartitionedDataset(AbstractDataset[dict[str, Loader], Mapping[str, Any]]):
             "overwrite": self._overwrite or None,
         }
 
+    def _config(self) -> dict[str, Any]:
+        # How each partition is read and written: its dataset type and arguments.
+        kind = f"{self._type.__module__}.{self._type.__qualname__}"
+        arguments = {k: v for k, v in self._type_args.items() if k != "credentials"}
+        return {**self._describe(), "dataset": {"type": kind, **arguments}}
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_fs"] = None  # filesystems hold connections: rebuild them after unpickling

@@ -8,7 +8,12 @@ turn unexpected exceptions into :class:`~datamill.errors.DatasetError` naming th
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar, Generic, TypeVar
+import functools
+import hashlib
+import json
+import re
+from pathlib import PurePath
+from typing import Any, ClassVar, Final, Generic, Literal, TypeVar
 
 from datamill.errors import DatasetError
 
@@ -38,6 +43,10 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
     accepts_chunks: ClassVar[bool] = False
     confirms_on_success: ClassVar[bool] = False
     loads_as_saved: ClassVar[bool] = True
+    location_keys: ClassVar[frozenset[str]] = frozenset({"filepath", "path", "load_version"})
+    """The keys of `describe` that say where the data is rather than how it is read or
+    written: `config_parts` leaves them out, since the data's fingerprint stands for them
+    (and a project moved to another folder must not look changed)."""
     assume_unchanged: bool = False
     """Set by the catalog entry ``assume_unchanged: true``: when the dataset gives no
     fingerprint, incremental runs take it as unchanged instead of always rerunning its
@@ -127,6 +136,33 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         """Describe the dataset's configuration (never secrets)."""
         return self._describe()
 
+    def config_parts(self, role: Literal["load", "save"]) -> dict[str, str]:
+        """A digest of each part of the configuration that decides how data is loaded
+        (``role="load"``) or saved (``"save"``): ``"type"`` (the dataset class) and each key
+        of `describe` that is set, except `location_keys` and the other role's arguments
+        (``save_args`` when loading, ``load_args`` when saving).
+
+        Incremental runs compare them with those of a node's last success, so that a
+        changed ``load_args`` reruns the dataset's consumers and a changed ``save_args``
+        its producer, even though the stored data is the same.
+
+        Example:
+            >>> dataset = CSVDataset(filepath="a.csv", load_args={"sep": ";"})  # doctest: +SKIP
+            >>> dataset.config_parts("load")  # doctest: +SKIP
+            {'type': 'efb19a362d9fa37c', 'load_args': '3a4dc6e22edbfa4e'}
+        """
+        parts = {"type": _type_digest(type(self))}
+        other = "save_args" if role == "load" else "load_args"
+        for key, value in self._config().items():
+            if value is not None and key != other and key not in self.location_keys:
+                parts[key] = _digest(value)
+        return parts
+
+    def _config(self) -> dict[str, Any]:
+        """What `config_parts` digests: `describe`, unless a type has more to say about how
+        its data is read or written. Never secrets (only digests are kept, but still)."""
+        return self.describe()
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.describe().items() if v is not None)
         return f"{type(self).__name__}({args})"
@@ -145,3 +181,31 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
 
     def _release(self) -> None:
         return None
+
+
+_ADDRESS: Final = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+@functools.cache
+def _type_digest(cls: type) -> str:
+    """The digest of a dataset class by its public path, so that moving it between private
+    modules (``datamill.datasets.pandas._csv``) does not count as a change."""
+    public = [part for part in cls.__module__.split(".") if not part.startswith("_")]
+    return _digest(".".join([*public, cls.__qualname__]))
+
+
+def _digest(value: object) -> str:
+    """A short digest of a configuration value, stable across processes."""
+    text = json.dumps(value, sort_keys=True, default=_plain, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _plain(value: object) -> object:
+    """What JSON cannot hold, as text that does not change between processes."""
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(map(repr, value))
+    if isinstance(value, bytes):
+        return value.hex()
+    return _ADDRESS.sub("", repr(value))  # an object's repr may hold its memory address

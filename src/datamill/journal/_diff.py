@@ -1,4 +1,5 @@
-"""What differs between two recorded runs: parameters, code, inputs, outputs and statuses.
+"""What differs between two recorded runs: parameters, code, catalog entries, inputs,
+outputs and statuses.
 
 Parameters are compared leaf by leaf under dotted keys (``model.alpha``); a list is one
 leaf. Nodes are compared by their last record in each run. A node skipped in a run still
@@ -43,6 +44,9 @@ class RunDiff:
         code_changed: Node name → the code components (qualified names) that differ, for
             nodes whose code fingerprint differs. A component only in one run counts.
         inputs_changed: Node name → the inputs whose fingerprints differ.
+        catalog_changed: Node name → ``"dataset: key"`` for each part of a persisted input's
+            or output's catalog entry that says to read or write it otherwise (``"companies:
+            load_args"``), among the datasets both records describe.
         datasets_changed: Dataset name → its last save in each run, when their versions or
             fingerprints differ. A run that did not save the dataset shows what it last read
             of it instead (a ``load`` record; with no version when only a skipped node's
@@ -60,6 +64,7 @@ class RunDiff:
     params_changed: Mapping[str, Change[Any]]
     code_changed: Mapping[str, tuple[str, ...]]
     inputs_changed: Mapping[str, tuple[str, ...]]
+    catalog_changed: Mapping[str, tuple[str, ...]]
     datasets_changed: Mapping[str, Change[DatasetRecord | None]]
     nodes_changed: Mapping[str, Change[NodeStatus | None]]
 
@@ -73,6 +78,7 @@ class RunDiff:
                 self.params_changed,
                 self.code_changed,
                 self.inputs_changed,
+                self.catalog_changed,
                 self.datasets_changed,
                 self.nodes_changed,
             )
@@ -97,6 +103,7 @@ def diff_runs(a: RunDetail, b: RunDetail) -> RunDiff:
         },
         code_changed=_code_changes(nodes_a, nodes_b, both),
         inputs_changed=_input_changes(nodes_a, nodes_b, both),
+        catalog_changed=_catalog_changes(nodes_a, nodes_b, both),
         datasets_changed=_dataset_changes(a.nodes, b.nodes),
         nodes_changed=_status_changes(nodes_a, nodes_b),
     )
@@ -143,6 +150,23 @@ def _input_changes(
         inputs = _differing(a[name].input_fingerprints, b[name].input_fingerprints)
         if inputs:
             changed[name] = inputs
+    return changed
+
+
+def _catalog_changes(
+    a: Mapping[str, NodeRecord], b: Mapping[str, NodeRecord], names: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    changed = {}
+    for name in names:
+        before, after = a[name].catalog, b[name].catalog
+        parts = tuple(
+            f"{dataset}: {key}"
+            for dataset in before
+            if dataset in after
+            for key in _differing(before[dataset], after[dataset])
+        )
+        if parts:
+            changed[name] = parts
     return changed
 
 

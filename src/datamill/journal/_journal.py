@@ -58,8 +58,8 @@ _INSERT_RUN: Final = (
 _INSERT_NODE: Final = (
     "INSERT INTO nodes (id, run_id, node_name, status, reason, started, ended, duration, "
     "peak_memory, attempts, code_fingerprint, params_fingerprint, params_components, "
-    "input_fingerprints, error) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "input_fingerprints, catalog, error) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _LAST_NODE_ID: Final = "SELECT coalesce(max(id), 0) FROM nodes"
 _RUN_PIPELINE: Final = "SELECT pipeline FROM runs WHERE run_id = ?"
@@ -673,6 +673,7 @@ def _node_row(run_id: str, record: NodeRecord) -> tuple[object, ...]:
         record.params_fingerprint,
         dumps(record.params_components) if record.params_components else "{}",
         dumps(record.input_fingerprints) if record.input_fingerprints else "{}",
+        dumps(record.catalog) if record.catalog else None,
         record.error,
     )
 

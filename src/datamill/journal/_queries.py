@@ -305,6 +305,7 @@ def _node(row: sqlite3.Row, datasets: Sequence[DatasetRecord]) -> NodeRecord:
         params_fingerprint=row["params_fingerprint"],
         params_components=loads(row["params_components"]),
         input_fingerprints=loads(row["input_fingerprints"]),
+        catalog=loads(row["catalog"] or "{}"),
         datasets=tuple(datasets),
         error=row["error"],
         run_id=row["run_id"],

@@ -123,6 +123,9 @@ class NodeRecord:
         params_fingerprint: Digest of the parameters the node receives.
         params_components: Parameter name → digest.
         input_fingerprints: Input dataset name → fingerprint (``None`` when unknown).
+        catalog: For each persisted input and output, the digest of each part of its
+            catalog entry that says how it is read or written (type, ``load_args``, ...;
+            see ``AbstractDataset.config_parts``), so that a later run sees a changed entry.
         datasets: Each dataset loaded or saved, in order.
         error: The error message, for a failed node.
         run_id: The run, on records read from the journal; ``None`` on records to write
@@ -150,6 +153,7 @@ class NodeRecord:
     params_fingerprint: str | None = None
     params_components: Mapping[str, str | None] = field(default_factory=dict)
     input_fingerprints: Mapping[str, str | None] = field(default_factory=dict)
+    catalog: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     datasets: tuple[DatasetRecord, ...] = ()
     error: str | None = None
     run_id: str | None = None

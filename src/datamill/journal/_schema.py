@@ -187,7 +187,14 @@ _V3: Final = (
     "DROP INDEX nodes_last_success",
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
+_V4: Final = (
+    # Version 4 keeps, for each node execution, how its persisted inputs and outputs were
+    # read and written (a digest of each part of their catalog entries, JSON), so that a
+    # changed load_args or save_args reruns the node. NULL: none, or an older record.
+    "ALTER TABLE nodes ADD COLUMN catalog TEXT",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
 """``MIGRATIONS[i]``: the statements that upgrade schema version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -90,9 +90,7 @@ def skippable_group(
         inputs = inputs_of[member] = {**decision.inputs, **now}
         for name in graph.nodes[member].outputs:
             if not datasets[name].persistent:
-                assumed[name] = memory_fingerprint(
-                    decision.code.digest, decision.params, inputs, name
-                )
+                assumed[name] = memory_fingerprint(decision, name, inputs)
     return GroupVerdict(inputs_of, assumed)
 
 

@@ -8,7 +8,10 @@ successful execution, and those outputs are still there, unchanged:
 - every input has the same fingerprint. A persisted input counts by the dataset's own
   fingerprint; an input kept in memory counts by the fingerprint of what produced it (the
   producer's code, parameters and inputs), since memory data does not outlive a run;
-- every persisted output exists and has the fingerprint it had when that execution saved it.
+- every persisted output exists and has the fingerprint it had when that execution saved it;
+- the catalog entries of its persisted inputs and outputs say to read and write them as
+  then (`AbstractDataset.config_parts`: the type, ``load_args``, ``save_args``, ... but not
+  where the data is, which the data's fingerprint stands for).
 
 Decisions are made in topological order, so an input recomputed by a node that runs makes
 its consumers run ("input 'x' is recomputed by node 'p'"). Then, in reverse order, a skipped
@@ -28,7 +31,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from datamill.io import AbstractDataset
 from datamill.pipeline import Node, Pipeline, is_parameter
@@ -63,6 +66,9 @@ class PastExecution:
     params: Mapping[str, str | None]
     inputs: Mapping[str, str | None]
     outputs: Mapping[str, str | None]
+    catalog: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """The `AbstractDataset.config_parts` of each persisted input and output (empty in
+    records written before datamill kept them: then they count as unchanged)."""
 
 
 class History(Protocol):
@@ -86,6 +92,7 @@ class Decision:
             is recomputed in this run or cannot be fingerprinted).
         param_parts: The fingerprint of each part of the parameters that are mappings, by
             dotted path (``params:model.alpha``), recorded to say which part changed.
+        catalog: The `AbstractDataset.config_parts` of each persisted input and output.
         awaits: With early cutoff, for a node that runs only because inputs are recomputed:
             each such input's fingerprint at the node's last success. If they come out with
             these fingerprints, the node may be skipped (see `_cutoff`). Emptied during
@@ -98,6 +105,7 @@ class Decision:
     params: dict[str, str | None]
     inputs: dict[str, str | None]
     param_parts: dict[str, str | None] = field(default_factory=dict)
+    catalog: dict[str, dict[str, str]] = field(default_factory=dict)
     awaits: dict[str, str] = field(default_factory=dict)
 
 
@@ -152,15 +160,22 @@ class Fingerprints(Protocol):
 
 
 def memory_fingerprint(
-    code: str, params: Mapping[str, str | None], inputs: Mapping[str, str | None], output: str
+    decision: Decision, output: str, inputs: Mapping[str, str | None] | None = None
 ) -> str | None:
-    """The fingerprint of in-memory data: that of what produced it (None if unknown)."""
-    if None in inputs.values() or None in params.values():
+    """The fingerprint of in-memory data: that of what produced it (None if unknown).
+
+    What produced it: the producing node's code, parameters, inputs and the catalog
+    entries of its persisted inputs and outputs (`Decision.catalog`), with ``inputs`` in
+    place of `Decision.inputs` once they are known during the run.
+    """
+    inputs = decision.inputs if inputs is None else inputs
+    if None in inputs.values() or None in decision.params.values():
         return None
     parts = [
-        code,
-        *sorted(f"{k}={v}" for k, v in params.items()),
+        decision.code.digest,
+        *sorted(f"{k}={v}" for k, v in decision.params.items()),
         *sorted(f"{k}={v}" for k, v in inputs.items()),
+        *sorted(f"{k}:{p}={v}" for k, entry in decision.catalog.items() for p, v in entry.items()),
         output,
         "",  # every part ends with a NUL
     ]
@@ -186,6 +201,7 @@ class _Planner:
         self.early_cutoff = early_cutoff
         self.decisions: list[Decision] = []
         self.produced: dict[str, str | None] = {}  # output -> its fingerprint before the run
+        self.configs: dict[tuple[str, str], dict[str, str]] = {}  # (dataset, role) -> parts
 
     def decide(self, n: Node, past: PastExecution | None, *, forced: bool) -> None:
         code = self.fingerprints.code(n)
@@ -193,7 +209,7 @@ class _Planner:
         inputs = {
             name: self._input(name) for name in dict.fromkeys(n.inputs) if not is_parameter(name)
         }
-        decision = Decision(True, "forced", code, params, inputs, parts)
+        decision = Decision(True, "forced", code, params, inputs, parts, self._catalog(n))
         if not forced:
             decision.reason = self._reason(n, decision, past)
             decision.runs = decision.reason != "unchanged"
@@ -219,6 +235,23 @@ class _Planner:
                         f"its in-memory output {name!r} is needed by node {nodes[index].name!r}"
                     )
 
+    def _catalog(self, n: Node) -> dict[str, dict[str, str]]:
+        """The config parts of ``n``'s persisted inputs and outputs (each computed once)."""
+        found: dict[str, dict[str, str]] = {}
+        roles: tuple[tuple[Literal["load", "save"], tuple[str, ...]], ...] = (
+            ("load", n.inputs),
+            ("save", n.outputs),
+        )
+        for role, names in roles:
+            for name in names:
+                if name in found or is_parameter(name) or not self.datasets[name].persistent:
+                    continue
+                parts = self.configs.get((name, role))
+                if parts is None:
+                    parts = self.configs[name, role] = self.datasets[name].config_parts(role)
+                found[name] = parts
+        return found
+
     def _input(self, name: str) -> str | None:
         if name in self.graph.producer:
             return self.produced.get(name)
@@ -230,7 +263,7 @@ class _Planner:
         dataset = self.datasets[name]
         if dataset.persistent:
             return dataset.run_fingerprint()
-        return memory_fingerprint(decision.code.digest, decision.params, decision.inputs, name)
+        return memory_fingerprint(decision, name)
 
     def _reason(self, n: Node, decision: Decision, past: PastExecution | None) -> str:
         if n.is_generator:
@@ -246,9 +279,11 @@ class _Planner:
         reason = self._inputs_reason(decision.inputs, past)
         if reason is not None:
             if self.early_cutoff:
-                decision.awaits = self._awaited(n, decision.inputs, past)
+                decision.awaits = self._awaited(n, decision, past)
             return reason
-        return self._outputs_reason(n, past) or "unchanged"
+        return (
+            self._catalog_reason(n, decision, past) or self._outputs_reason(n, past) or "unchanged"
+        )
 
     @staticmethod
     def _params_reason(decision: Decision, past: PastExecution) -> str | None:
@@ -271,14 +306,13 @@ class _Planner:
                 return f"input {name!r} changed"
         return None
 
-    def _awaited(
-        self, n: Node, inputs: Mapping[str, str | None], past: PastExecution
-    ) -> dict[str, str]:
+    def _awaited(self, n: Node, decision: Decision, past: PastExecution) -> dict[str, str]:
         """The recomputed inputs whose fingerprints at ``n``'s last success would let it be
-        skipped: empty unless every other input and every output is as it was then."""
+        skipped: empty unless every other input, every output and their catalog entries are
+        as they were then."""
         awaited: dict[str, str] = {}
         producer = self.graph.producer
-        for name, fingerprint in inputs.items():
+        for name, fingerprint in decision.inputs.items():
             before = past.inputs.get(name)
             if fingerprint is not None:
                 if before != fingerprint:
@@ -288,9 +322,23 @@ class _Planner:
             if source is None or not self.decisions[source].runs or before is None:
                 return {}  # cannot be fingerprinted, or unknown at the last success
             awaited[name] = before
-        if self._outputs_reason(n, past) is not None:
+        if self._catalog_reason(n, decision, past) or self._outputs_reason(n, past):
             return {}
         return awaited
+
+    @staticmethod
+    def _catalog_reason(n: Node, decision: Decision, past: PastExecution) -> str | None:
+        """Words for the first persisted input or output whose catalog entry says to read
+        or write it otherwise than at the last success (unknown then: unchanged)."""
+        outputs = set(n.outputs)
+        for name, parts in decision.catalog.items():
+            before = past.catalog.get(name)
+            if before is None or before == parts:
+                continue
+            keys = sorted(k for k in before.keys() | parts.keys() if before.get(k) != parts.get(k))
+            role = "output" if name in outputs else "input"
+            return f"catalog entry of {role} {name!r} changed: {', '.join(keys)}"
+        return None
 
     def _outputs_reason(self, n: Node, past: PastExecution) -> str | None:
         for name in n.outputs:

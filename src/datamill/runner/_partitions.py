@@ -3,7 +3,8 @@
 A node made with ``node(..., partitionwise=True)`` reads a partitioned first input and
 writes a partitioned output. The job (in the main process) decides which partitions to
 compute: in a recorded run, every input partition gets a *key*, a digest of the node's code
-fingerprint, its parameters' and other inputs' fingerprints, the partition id and that input
+fingerprint, its parameters' and other inputs' fingerprints, the catalog entries of its
+persisted inputs and outputs (`Decision.catalog`), the partition id and that input
 partition's own fingerprint. A partition whose key equals the one recorded in the journal
 when it was last committed, and whose output file still has the fingerprint recorded then,
 is not computed again. The others are computed one at a time (load, call, save, record), so
@@ -143,7 +144,10 @@ class PartitionLedger:
             for name, ds in inputs[1:]
             if name in decision.inputs
         }
-        parts = [decision.code.digest, *_pairs(decision.params), *_pairs(others)]
+        catalog = {
+            f"{n}:{part}": v for n, entry in decision.catalog.items() for part, v in entry.items()
+        }
+        parts = [decision.code.digest, *_pairs(decision.params), *_pairs(others), *_pairs(catalog)]
         if any(part is None for part in parts):
             return None  # something it depends on cannot be fingerprinted: never skip
         return _digest(parts)

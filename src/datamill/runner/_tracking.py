@@ -159,6 +159,7 @@ class JournalHistory:
             params=dict(record.params_components),
             inputs=dict(record.input_fingerprints),
             outputs={d.name: d.fingerprint for d in record.saves},
+            catalog=record.catalog,
         )
 
 
@@ -238,9 +239,7 @@ class Recorder:
                 continue
             for name in n.outputs:
                 if not self.datasets[name].persistent:
-                    self.memory[name] = memory_fingerprint(
-                        decision.code.digest, decision.params, decision.inputs, name
-                    )
+                    self.memory[name] = memory_fingerprint(decision, name)
             self._add(self._record(n, decision, "skipped"))
         self._flush()
 
@@ -403,9 +402,7 @@ class Recorder:
                     DatasetRecord(name, "save", dataset.current_version(), fingerprint, True)
                 )
             else:
-                fingerprint = memory_fingerprint(
-                    decision.code.digest, decision.params, inputs, name
-                )
+                fingerprint = memory_fingerprint(decision, name, inputs)
                 self.memory[name] = fingerprint
                 datasets.append(DatasetRecord(name, "save", None, fingerprint, False))
         return inputs, tuple(datasets), persisted
@@ -455,6 +452,7 @@ class Recorder:
                 else decision.params
             ),
             decision.inputs if inputs is None else inputs,
+            decision.catalog,
             datasets,
             error,
         )

@@ -271,6 +271,9 @@ class _SQLDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """The engines of every SQL dataset; ``clear()`` disposes of them."""
 
     _connection: _Connection
+    location_keys: ClassVar[frozenset[str]] = frozenset()
+    # The data has no fingerprint to stand for where it is (see `assume_unchanged`), so the
+    # table, query and connection count as configuration.
 
     def fingerprint(self) -> str | None:
         """Always ``None``: a table's content has no cheap and reliable identity."""
