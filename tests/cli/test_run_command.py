@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from datamill.cli import _run as run_module
 from datamill.cli._options import (
     RunOptions,
     merge_options,
@@ -284,3 +285,50 @@ def test_resume_command_round_trips_typed_params() -> None:
         "--params 'n=[1, 2]' --load-versions d=v"
     )
     assert parse_params(['s="x,y"', "n=[1, 2]"]) == options.params
+
+
+def test_after_a_run_the_nodes_that_changed_are_named_and_those_they_made_run_counted(
+    project: Project, datamill: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_module, "_REASONS_SHOWN", 2)  # as if the pipeline were large
+    first = datamill("run", "--no-progress")
+    assert first.exit_code == 0, first.output
+    assert _why(first.output) == [
+        "Why they ran:",
+        "  scale: no successful run recorded",
+        "  show: no successful run recorded",
+        "  ... and 6 more",
+    ]
+    project.write("conf/local/parameters.yml", "offset: 200\n")
+
+    second = datamill("run", "--no-progress")
+
+    assert second.exit_code == 0, second.output
+    assert _why(second.output) == [
+        "Why they ran:",
+        "  scale: parameter offset changed",
+        "  show: parameter offset changed",
+        "  and 6 node(s) that ran because of these: an input recomputed, or an in-memory "
+        "output needed ('datamill runs show' says which)",
+    ]
+
+
+def test_after_a_small_run_every_node_that_ran_says_why(project: Project, datamill: Invoke) -> None:
+    datamill("run", "--no-progress")
+    project.write("conf/local/parameters.yml", "offset: 200\n")
+
+    result = datamill("run", "--no-progress")
+
+    assert _why(result.output)[:4] == [
+        "Why they ran:",
+        "  scale: parameter offset changed",
+        "  show: parameter offset changed",
+        "  total: input 'cleaned' is recomputed by node 'scale'",
+    ]
+
+
+def _why(output: str) -> list[str]:
+    lines = output.splitlines()
+    start = lines.index("Why they ran:")
+    end = next((i for i, line in enumerate(lines) if line.startswith("Skipped")), len(lines))
+    return lines[start:end]

@@ -318,17 +318,30 @@ def _explain(session: Session, log: Echo) -> None:
 
 
 def _reasons(session: Session, log: Echo) -> None:
-    """After a run: why each node ran, and the skipped nodes grouped by reason."""
+    """After a run: why each node ran, and the skipped nodes grouped by reason.
+
+    When many nodes ran, the nodes that ran because of their own changes are listed, and
+    those that ran because of them only counted.
+    """
     plan = session.last_plan
     skipped: dict[str, list[str]] = {}
-    ran = [(name, d.reason) for name, d in plan.items() if d.runs]
+    ran = [(name, d) for name, d in plan.items() if d.runs]
     for name, decision in plan.items():
         if not decision.runs:
             skipped.setdefault(decision.reason, []).append(name)
-    if ran and len(ran) <= _REASONS_SHOWN:
+    if ran:
         _say(log, "Why they ran:")
-        for name, reason in ran:
-            _say(log, f"  {name}: {reason}")
+        causes = ran if len(ran) <= _REASONS_SHOWN else [(n, d) for n, d in ran if not d.upstream]
+        for name, decision in causes[:_REASONS_SHOWN]:
+            _say(log, f"  {name}: {decision.reason}")
+        if len(causes) > _REASONS_SHOWN:
+            _say(log, f"  ... and {len(causes) - _REASONS_SHOWN} more")
+        if len(causes) < len(ran):
+            _say(
+                log,
+                f"  and {len(ran) - len(causes)} node(s) that ran because of these: an input "
+                "recomputed, or an in-memory output needed ('datamill runs show' says which)",
+            )
     for reason, names in skipped.items():
         shown = ", ".join(names[:_REASONS_SHOWN])
         more = f" and {len(names) - _REASONS_SHOWN} more" if len(names) > _REASONS_SHOWN else ""

@@ -93,6 +93,9 @@ class Decision:
         param_parts: The fingerprint of each part of the parameters that are mappings, by
             dotted path (``params:model.alpha``), recorded to say which part changed.
         catalog: The `AbstractDataset.config_parts` of each persisted input and output.
+        upstream: The node runs because of other nodes that run: an input of it is
+            recomputed, or a running node needs its in-memory output (the reason says
+            which). Summaries list the other running nodes, whose own changes are the cause.
         awaits: With early cutoff, for a node that runs only because inputs are recomputed:
             each such input's fingerprint at the node's last success. If they come out with
             these fingerprints, the node may be skipped (see `_cutoff`). Emptied during
@@ -106,6 +109,7 @@ class Decision:
     inputs: dict[str, str | None]
     param_parts: dict[str, str | None] = field(default_factory=dict)
     catalog: dict[str, dict[str, str]] = field(default_factory=dict)
+    upstream: bool = False
     awaits: dict[str, str] = field(default_factory=dict)
 
 
@@ -228,10 +232,9 @@ class _Planner:
                 if source is None or self.decisions[source].runs:
                     continue
                 if not self.datasets[name].persistent:
-                    self.decisions[source].runs = True
-                    self.decisions[
-                        source
-                    ].reason = (
+                    needed = self.decisions[source]
+                    needed.runs = needed.upstream = True
+                    needed.reason = (
                         f"its in-memory output {name!r} is needed by node {nodes[index].name!r}"
                     )
 
@@ -276,7 +279,7 @@ class _Planner:
         reason = self._params_reason(decision, past)
         if reason is not None:
             return reason
-        reason = self._inputs_reason(decision.inputs, past)
+        reason = self._inputs_reason(decision, past)
         if reason is not None:
             if self.early_cutoff:
                 decision.awaits = self._awaited(n, decision, past)
@@ -294,12 +297,13 @@ class _Planner:
                 return _changed_parameter(name, decision, past.params)
         return None
 
-    def _inputs_reason(self, inputs: Mapping[str, str | None], past: PastExecution) -> str | None:
+    def _inputs_reason(self, decision: Decision, past: PastExecution) -> str | None:
         producer = self.graph.producer
-        for name, fingerprint in inputs.items():
+        for name, fingerprint in decision.inputs.items():
             if fingerprint is None:
                 source = producer.get(name)
                 if source is not None and self.decisions[source].runs:
+                    decision.upstream = True
                     return f"input {name!r} is recomputed by node {self.graph.nodes[source].name!r}"
                 return f"input {name!r} cannot be fingerprinted"
             if past.inputs.get(name) != fingerprint:
