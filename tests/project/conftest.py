@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from datamill.io import default_registry
 from tests.resources.imports import forgetting_imports
 
 PACKAGE = "millproj"
@@ -144,10 +145,11 @@ def build_project(root: Path) -> Project:
 
 
 def forget_project_modules() -> None:
-    """Forget the project's imported modules, so that the next session imports its code
-    afresh, as a new process would."""
+    """Forget the project's imported modules, and the dataset types resolved from them, so
+    that the next session imports its code afresh, as a new process would."""
     for name in [m for m in sys.modules if m.partition(".")[0] == PACKAGE]:
         del sys.modules[name]
+    default_registry.clear()
     importlib.invalidate_caches()  # the import system caches folder listings
 
 

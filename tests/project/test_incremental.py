@@ -404,3 +404,49 @@ def test_runs_recorded_before_catalog_entries_were_kept_count_them_unchanged(
     connection.close()
     project.write("conf/base/catalog.yml", _with_entry_option("a", "load_args: {strict: false}"))
     assert reasons(project)["summed"] == "unchanged"
+
+
+LINES = """\
+from pathlib import Path
+
+from datamill import AbstractDataset
+
+
+def parse(text):
+    return [int(line) for line in text.split()]
+
+
+class Lines(AbstractDataset):
+    def __init__(self, filepath):
+        self._path = Path(filepath)
+
+    def fingerprint(self):
+        return self._path.read_text() if self._path.exists() else None
+
+    def _load(self):
+        return parse(self._path.read_text())
+
+    def _save(self, data):
+        self._path.write_text("\\n".join(map(str, data)))
+
+    def _describe(self):
+        return {"filepath": str(self._path)}
+"""
+
+
+def test_editing_a_dataset_type_of_the_project_reruns_what_reads_it(project: Project) -> None:
+    project.write_package("datasets.py", LINES)
+    project.write("data/01_raw/raw.txt", "1\n2\n3\n")
+    lines = f"raw:\n  type: {PACKAGE}.datasets.Lines\n  filepath: data/01_raw/raw.txt\n"
+    project.write("conf/base/catalog.yml", json_catalog("abcde").split("raw:")[0] + lines)
+    run(project)
+    assert run(project) == []
+    project.write_package("datasets.py", LINES.replace("int(line)", "int(line) * 10"))
+
+    why = reasons(project)
+
+    assert why["counted"] == "code of dataset type Lines (input 'raw') changed"
+    assert run(project) == ["counted", "kept", "scaled", "shifted", "summed", "used"]
+    assert project.read_json("data/02_intermediate/a.json") == [20, 40, 60]
+    project.write_package("datasets.py", LINES.replace("text.split()", "text.split('\\n')"))
+    assert reasons(project)["counted"] == "code of dataset type Lines (input 'raw') changed"

@@ -200,6 +200,15 @@ class CodeFingerprinter:
             cached = self._fingerprints[id(func)] = (func, found)
         return cached[1]
 
+    def own_class(self, cls: type) -> CodeFingerprint | None:
+        """The fingerprint of a class of the project's own code (a dataset type written for
+        the project, say), or None for a class from a library or datamill."""
+        try:
+            own = self._is_own(cls)
+        except Exception:  # never fail a run: a class it cannot place is not the project's
+            return None
+        return self.fingerprint(cls) if own else None
+
     def clear(self) -> None:
         """Forget everything cached (after code was reloaded, for instance)."""
         self._origins = Origins(self._own_code)

@@ -162,6 +162,11 @@ class Fingerprints(Protocol):
         """Words for what differs between two code component maps."""
         ...
 
+    def dataset_code(self, dataset: Dataset) -> str | None:
+        """The code fingerprint of a dataset type the project wrote itself (None for
+        datamill's and libraries' types, which count by their configuration only)."""
+        ...
+
 
 def memory_fingerprint(
     decision: Decision, output: str, inputs: Mapping[str, str | None] | None = None
@@ -251,9 +256,19 @@ class _Planner:
                     continue
                 parts = self.configs.get((name, role))
                 if parts is None:
-                    parts = self.configs[name, role] = self.datasets[name].config_parts(role)
+                    parts = self.configs[name, role] = self._config_parts(name, role)
                 found[name] = parts
         return found
+
+    def _config_parts(self, name: str, role: Literal["load", "save"]) -> dict[str, str]:
+        """How dataset ``name`` is read or written: its configuration and, for a type of
+        the project's own code, that code (``"code"``)."""
+        dataset = self.datasets[name]
+        parts = dataset.config_parts(role)
+        code = self.fingerprints.dataset_code(dataset)
+        if code is not None:
+            parts["code"] = code
+        return parts
 
     def _input(self, name: str) -> str | None:
         if name in self.graph.producer:
@@ -330,8 +345,7 @@ class _Planner:
             return {}
         return awaited
 
-    @staticmethod
-    def _catalog_reason(n: Node, decision: Decision, past: PastExecution) -> str | None:
+    def _catalog_reason(self, n: Node, decision: Decision, past: PastExecution) -> str | None:
         """Words for the first persisted input or output whose catalog entry says to read
         or write it otherwise than at the last success (unknown then: unchanged)."""
         outputs = set(n.outputs)
@@ -341,6 +355,9 @@ class _Planner:
                 continue
             keys = sorted(k for k in before.keys() | parts.keys() if before.get(k) != parts.get(k))
             role = "output" if name in outputs else "input"
+            if keys == ["code"]:
+                kind = type(self.datasets[name]).__qualname__
+                return f"code of dataset type {kind} ({role} {name!r}) changed"
             return f"catalog entry of {role} {name!r} changed: {', '.join(keys)}"
         return None
 

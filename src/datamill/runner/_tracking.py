@@ -137,6 +137,11 @@ class NodeFingerprints:
         """Words for what differs between two code fingerprints' components."""
         return describe_changes(old, new)
 
+    def dataset_code(self, dataset: Dataset) -> str | None:
+        """The code fingerprint of ``dataset``'s type when the project wrote it, else None."""
+        found = self._coder.own_class(type(dataset))
+        return None if found is None else found.digest
+
 
 class JournalHistory:
     """Past executions from the journal, read for all the run's nodes at the first lookup."""
