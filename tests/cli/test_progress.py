@@ -477,3 +477,18 @@ def test_plain_runs_and_the_help_do_not_import_rich(project: Project) -> None:
     )
     assert "1/1 nodes" in out
     assert "rich" in loaded
+
+
+def test_a_node_skipped_during_the_run_is_one_less_to_run() -> None:
+    log: list[str] = []
+    hooks = ProgressHooks(log.append, PlainScreen(), "p", None)
+    hooks.before_pipeline_run(run_params(3))
+    first = make_node("first")
+    hooks.before_node_run(first)
+    hooks.after_node_run(first)
+
+    hooks.after_node_skipped()  # early cutoff: the other two are skipped
+    hooks.after_node_skipped()
+
+    assert log[-1].startswith("  [1/3] first")
+    assert (hooks.snapshot().done, hooks.snapshot().total) == (1, 1)

@@ -25,6 +25,7 @@ ALL_HOOKS = {
     "before_node_run",
     "after_node_run",
     "on_node_error",
+    "after_node_skipped",
     "before_dataset_loaded",
     "after_dataset_loaded",
     "before_dataset_saved",

@@ -9,7 +9,9 @@ from click.testing import CliRunner, Result
 
 from datamill.cli import _main
 from datamill.errors import RunnerError
+from datamill.hooks import RunParams, hook_impl
 from datamill.journal import Journal
+from datamill.pipeline import Node
 from datamill.project import Session
 from datamill.runner import Decision
 from tests.project.conftest import (
@@ -265,6 +267,41 @@ def test_a_run_whose_last_nodes_are_all_cut_off_ends(project: Project, executor:
 
     assert ran == ["prepared"]
     assert [name for name, d in decisions.items() if d.runs] == ["prepared"]
+
+
+class Skips:
+    """Hooks that note the nodes to run and those skipped during the run."""
+
+    def __init__(self) -> None:
+        self.node_count = 0
+        self.skipped: dict[str, str] = {}
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: RunParams) -> None:
+        self.node_count = run_params["node_count"]
+
+    @hook_impl
+    def after_node_skipped(self, node: Node, reason: str) -> None:
+        self.skipped[node.name] = reason
+
+
+def test_hooks_hear_of_each_node_cut_off(project: Project) -> None:
+    run(project)
+    project.write_package("helpers.py", SAME_OUTPUT)
+    forget_project_modules()
+    skips = Skips()
+
+    with Session.create(project.root) as session:
+        session.hook_manager.register(skips)
+        session.run("steps", early_cutoff=True)
+
+    assert skips.node_count == 5
+    assert skips.skipped == {
+        "total": "unchanged: upstream reruns left input 'x' unchanged",
+        "report": "unchanged: upstream reruns left input 'y' unchanged",
+        "kept": "unchanged: upstream reruns left input 'x' unchanged",
+        "used": "unchanged: upstream reruns left input 'memory' unchanged",
+    }
 
 
 def datamill(*args: str) -> Result:

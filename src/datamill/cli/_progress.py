@@ -280,6 +280,12 @@ class ProgressHooks:
             self.screen.node_done(event)
 
     @hook_impl
+    def after_node_skipped(self) -> None:
+        """Count one node less to run (early cutoff skipped it)."""
+        with self._lock:
+            self.node_count -= 1
+
+    @hook_impl
     def on_node_error(self, error: BaseException, node: Node) -> None:
         """Report the failed node."""
         with self._reporting:

@@ -104,6 +104,15 @@ class NodeSpecs:
     ) -> None:
         """Called when the node's function (or its input or output handling) raised."""
 
+    @hook_spec
+    def after_node_skipped(
+        self, node: Node, reason: str, catalog: DataCatalog, run_id: str
+    ) -> None:
+        """Called when a node that was to run is skipped during the run instead: with early
+        cutoff, once the inputs it would have run for came out unchanged (``reason`` says
+        so). Nodes skipped when the run was planned are not announced: they are not in
+        ``run_params["node_count"]``, and the journal records them."""
+
 
 class DatasetSpecs:
     """Hooks around each dataset load and save made by a run."""

@@ -236,10 +236,16 @@ def _execute(
     nodes = graph.nodes
     skip: Callable[[int], bool] | None = None
     if recorder is not None and recorder.cuts_off:
-        cut_off = recorder.cut_off
+        cut_off, decisions = recorder.cut_off, recorder.decisions
 
         def skip(index: int) -> bool:
-            return cut_off(nodes[index])
+            n = nodes[index]
+            if not cut_off(n):
+                return False
+            ctx.hook.after_node_skipped(
+                node=n, reason=decisions[n.name].reason, catalog=ctx.catalog, run_id=ctx.run_id
+            )
+            return True
 
     executor.start()
     try:
