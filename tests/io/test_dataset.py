@@ -281,3 +281,12 @@ def test_config_parts_of_partitions_count_how_each_partition_is_read() -> None:
     assert plain != parts({"type": "yaml.YAMLDataset"})
     secret = {"type": "json.JSONDataset", "credentials": {"token": "a"}}
     assert parts(secret) == parts({**secret, "credentials": {"token": "b"}})
+
+
+def test_config_parts_of_a_dataset_that_cannot_describe_itself_name_its_type() -> None:
+    class Broken(DictDataset):
+        def _describe(self) -> dict[str, Any]:
+            raise KeyError("url")
+
+    with pytest.raises(DatasetError, match=r"Cannot describe a Broken dataset .* KeyError"):
+        Broken({}).config_parts("load")

@@ -153,7 +153,14 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         """
         parts = {"type": _type_digest(type(self))}
         other = "save_args" if role == "load" else "load_args"
-        for key, value in self._config().items():
+        try:
+            config = self._config()
+        except Exception as exc:  # repr(self) would fail the same way: name the type
+            raise DatasetError(
+                f"Cannot describe a {type(self).__name__} dataset to compare its configuration "
+                f"with the last run's: {type(exc).__name__}: {exc}. Fix its _describe()."
+            ) from exc
+        for key, value in config.items():
             if value is not None and key != other and key not in self.location_keys:
                 parts[key] = _digest(value)
         return parts
