@@ -225,9 +225,12 @@ def _json(**options: Any) -> AbstractDataset[Any, Any]:
 def test_config_parts_name_the_type_and_each_option_set() -> None:
     parts = _json(load_args={"strict": False}, versioned=True).config_parts("load")
 
-    assert sorted(parts) == ["load_args", "type", "versioned"]
+    assert parts == {
+        "type": "datamill.datasets.json.JSONDataset",  # its public path
+        "load_args": {"strict": False},
+        "versioned": True,
+    }
     assert _json().config_parts("load").keys() == {"type"}  # unset options are no parts
-    assert all(len(digest) == 16 for digest in parts.values())
 
 
 def test_config_parts_leave_out_the_other_role_and_where_the_data_is() -> None:
@@ -247,16 +250,6 @@ def test_config_parts_change_with_each_value_and_type() -> None:
     assert strict["type"] == lax["type"]
     assert strict["load_args"] != lax["load_args"]
     assert YAMLDataset(filepath="data/a.json").config_parts("load")["type"] != strict["type"]
-
-
-def test_config_parts_of_an_object_do_not_depend_on_its_address() -> None:
-    class Marker:
-        pass
-
-    first = DictDataset({}, note=Marker()).config_parts("load")  # type: ignore[arg-type]
-    second = DictDataset({}, note=Marker()).config_parts("load")  # type: ignore[arg-type]
-    assert " at 0x" in repr(Marker())
-    assert first == second
 
 
 def test_config_parts_of_a_database_table_count_where_it_is() -> None:

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from datamill import DataCatalog, MemoryDataset, Pipeline, node
+from datamill.datasets.json import JSONDataset
 from datamill.hooks import create_hook_manager
 from datamill.journal import Journal, NodeRecord
 from datamill.runner import RunInfo, Tracking, create_executor, run_with
 from datamill.runner import _tracking as tracking_module
+from datamill.runner._tracking import NodeFingerprints
 
 
 def recorded_run(tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog) -> list[NodeRecord]:
@@ -89,3 +91,44 @@ def test_each_node_record_holds_its_timing_and_the_fingerprints_of_its_data(
     assert saved.fingerprint is not None
     assert saved.fingerprint.startswith("node:")
     assert b.input_fingerprints == {"d1": saved.fingerprint}
+
+
+# -- catalog entries: how NodeFingerprints fingerprints them ---------------------------------
+
+
+class Marker:
+    """An object whose ``repr`` shows its memory address."""
+
+
+class NoteDataset(MemoryDataset):
+    """A dataset whose description holds any object."""
+
+    def __init__(self, note: object) -> None:
+        super().__init__()
+        self.note = note
+
+    def _describe(self) -> dict[str, object]:
+        return {"note": self.note}
+
+
+def test_catalog_entries_are_fingerprinted_like_parameters() -> None:
+    fingerprints = NodeFingerprints(DataCatalog(), own_code=[])
+
+    strict = fingerprints.catalog_entry(JSONDataset("a.json", load_args={"strict": 1}), "load")
+    lax = fingerprints.catalog_entry(JSONDataset("a.json", load_args={"strict": True}), "load")
+
+    assert strict.keys() == {"type", "load_args"}
+    assert all(len(digest) == 32 for digest in strict.values())
+    assert strict["type"] == lax["type"]
+    assert strict["load_args"] != lax["load_args"]  # 1 and True differ, as for parameters
+
+
+def test_a_catalog_entry_of_an_object_does_not_depend_on_its_address() -> None:
+    fingerprints = NodeFingerprints(DataCatalog(), own_code=[])
+
+    first = fingerprints.catalog_entry(NoteDataset(Marker()), "load")
+    second = fingerprints.catalog_entry(NoteDataset(Marker()), "load")
+
+    assert " at 0x" in repr(Marker())
+    assert first == second
+    assert first["note"] == f"type:{__name__}.Marker"

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import abc
 import functools
-import hashlib
-import json
-import re
-from pathlib import PurePath
-from typing import Any, ClassVar, Final, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from datamill.errors import DatasetError
 
@@ -136,22 +132,25 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         """Describe the dataset's configuration (never secrets)."""
         return self._describe()
 
-    def config_parts(self, role: Literal["load", "save"]) -> dict[str, str]:
-        """A digest of each part of the configuration that decides how data is loaded
-        (``role="load"``) or saved (``"save"``): ``"type"`` (the dataset class) and each key
-        of `describe` that is set, except `location_keys` and the other role's arguments
-        (``save_args`` when loading, ``load_args`` when saving).
+    def config_parts(self, role: Literal["load", "save"]) -> dict[str, Any]:
+        """The parts of the configuration that decide how data is loaded (``role="load"``)
+        or saved (``"save"``): ``"type"`` (the dataset class's public dotted path) and each
+        key of `describe` that is set, except `location_keys` and the other role's
+        arguments (``save_args`` when loading, ``load_args`` when saving).
 
-        Incremental runs compare them with those of a node's last success, so that a
-        changed ``load_args`` reruns the dataset's consumers and a changed ``save_args``
-        its producer, even though the stored data is the same.
+        Incremental runs fingerprint them and compare them with those of a node's last
+        success, so that a changed ``load_args`` reruns the dataset's consumers and a
+        changed ``save_args`` its producer, even though the stored data is the same.
+
+        Raises:
+            DatasetError: `describe` (or `_config`) failed; the message names the type.
 
         Example:
             >>> dataset = CSVDataset(filepath="a.csv", load_args={"sep": ";"})  # doctest: +SKIP
             >>> dataset.config_parts("load")  # doctest: +SKIP
-            {'type': 'efb19a362d9fa37c', 'load_args': '3a4dc6e22edbfa4e'}
+            {'type': 'datamill.datasets.pandas.CSVDataset', 'load_args': {'sep': ';'}}
         """
-        parts = {"type": _type_digest(type(self))}
+        parts: dict[str, Any] = {"type": _public_path(type(self))}
         other = "save_args" if role == "load" else "load_args"
         try:
             config = self._config()
@@ -162,7 +161,7 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
             ) from exc
         for key, value in config.items():
             if value is not None and key != other and key not in self.location_keys:
-                parts[key] = _digest(value)
+                parts[key] = value
         return parts
 
     def _config(self) -> dict[str, Any]:
@@ -190,29 +189,9 @@ class AbstractDataset(abc.ABC, Generic[LoadT, SaveT]):
         return None
 
 
-_ADDRESS: Final = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
 @functools.cache
-def _type_digest(cls: type) -> str:
-    """The digest of a dataset class by its public path, so that moving it between private
-    modules (``datamill.datasets.pandas._csv``) does not count as a change."""
+def _public_path(cls: type) -> str:
+    """A class's dotted path without private modules (``datamill.datasets.pandas._csv``
+    gives ``datamill.datasets.pandas``), so that moving it between them changes nothing."""
     public = [part for part in cls.__module__.split(".") if not part.startswith("_")]
-    return _digest(".".join([*public, cls.__qualname__]))
-
-
-def _digest(value: object) -> str:
-    """A short digest of a configuration value, stable across processes."""
-    text = json.dumps(value, sort_keys=True, default=_plain, ensure_ascii=False)
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-def _plain(value: object) -> object:
-    """What JSON cannot hold, as text that does not change between processes."""
-    if isinstance(value, PurePath):
-        return str(value)
-    if isinstance(value, set | frozenset):
-        return sorted(map(repr, value))
-    if isinstance(value, bytes):
-        return value.hex()
-    return _ADDRESS.sub("", repr(value))  # an object's repr may hold its memory address
+    return ".".join([*public, cls.__qualname__])

@@ -10,7 +10,7 @@ successful execution, and those outputs are still there, unchanged:
   producer's code, parameters and inputs), since memory data does not outlive a run;
 - every persisted output exists and has the fingerprint it had when that execution saved it;
 - the catalog entries of its persisted inputs and outputs say to read and write them as
-  then (`AbstractDataset.config_parts`: the type, ``load_args``, ``save_args``, ... but not
+  then (`Fingerprints.catalog_entry`: the type, ``load_args``, ``save_args``, ... but not
   where the data is, which the data's fingerprint stands for).
 
 Decisions are made in topological order, so an input recomputed by a node that runs makes
@@ -67,8 +67,8 @@ class PastExecution:
     inputs: Mapping[str, str | None]
     outputs: Mapping[str, str | None]
     catalog: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    """The `AbstractDataset.config_parts` of each persisted input and output (empty in
-    records written before datamill kept them: then they count as unchanged)."""
+    """As `Decision.catalog` (empty in records written before datamill kept it: then the
+    catalog entries count as unchanged)."""
 
 
 class History(Protocol):
@@ -92,7 +92,8 @@ class Decision:
             is recomputed in this run or cannot be fingerprinted).
         param_parts: The fingerprint of each part of the parameters that are mappings, by
             dotted path (``params:model.alpha``), recorded to say which part changed.
-        catalog: The `AbstractDataset.config_parts` of each persisted input and output.
+        catalog: For each persisted input and output, a fingerprint of each part of its
+            catalog entry that decides how it is read or written (`Fingerprints.catalog_entry`).
         upstream: The node runs because of other nodes that run: an input of it is
             recomputed, or a running node needs its in-memory output (the reason says
             which). Summaries list the other running nodes, whose own changes are the cause.
@@ -111,6 +112,14 @@ class Decision:
     catalog: dict[str, dict[str, str]] = field(default_factory=dict)
     upstream: bool = False
     awaits: dict[str, str] = field(default_factory=dict)
+
+    def catalog_lines(self) -> list[str]:
+        """`catalog` as sorted ``dataset:part=fingerprint`` lines, for digests over it."""
+        return sorted(
+            f"{name}:{part}={value}"
+            for name, entry in self.catalog.items()
+            for part, value in entry.items()
+        )
 
 
 def plan_run(
@@ -162,9 +171,10 @@ class Fingerprints(Protocol):
         """Words for what differs between two code component maps."""
         ...
 
-    def dataset_code(self, dataset: Dataset) -> str | None:
-        """The code fingerprint of a dataset type the project wrote itself (None for
-        datamill's and libraries' types, which count by their configuration only)."""
+    def catalog_entry(self, dataset: Dataset, role: Literal["load", "save"]) -> dict[str, str]:
+        """A fingerprint of each part of ``dataset``'s configuration that decides how it is
+        loaded or saved (`AbstractDataset.config_parts`), plus ``"code"`` for a dataset type
+        the project wrote itself."""
         ...
 
 
@@ -184,7 +194,7 @@ def memory_fingerprint(
         decision.code.digest,
         *sorted(f"{k}={v}" for k, v in decision.params.items()),
         *sorted(f"{k}={v}" for k, v in inputs.items()),
-        *sorted(f"{k}:{p}={v}" for k, entry in decision.catalog.items() for p, v in entry.items()),
+        *decision.catalog_lines(),
         output,
         "",  # every part ends with a NUL
     ]
@@ -256,19 +266,10 @@ class _Planner:
                     continue
                 parts = self.configs.get((name, role))
                 if parts is None:
-                    parts = self.configs[name, role] = self._config_parts(name, role)
+                    entry = self.fingerprints.catalog_entry(self.datasets[name], role)
+                    parts = self.configs[name, role] = entry
                 found[name] = parts
         return found
-
-    def _config_parts(self, name: str, role: Literal["load", "save"]) -> dict[str, str]:
-        """How dataset ``name`` is read or written: its configuration and, for a type of
-        the project's own code, that code (``"code"``)."""
-        dataset = self.datasets[name]
-        parts = dataset.config_parts(role)
-        code = self.fingerprints.dataset_code(dataset)
-        if code is not None:
-            parts["code"] = code
-        return parts
 
     def _input(self, name: str) -> str | None:
         if name in self.graph.producer:
@@ -348,13 +349,12 @@ class _Planner:
     def _catalog_reason(self, n: Node, decision: Decision, past: PastExecution) -> str | None:
         """Words for the first persisted input or output whose catalog entry says to read
         or write it otherwise than at the last success (unknown then: unchanged)."""
-        outputs = set(n.outputs)
         for name, parts in decision.catalog.items():
             before = past.catalog.get(name)
             if before is None or before == parts:
                 continue
             keys = sorted(k for k in before.keys() | parts.keys() if before.get(k) != parts.get(k))
-            role = "output" if name in outputs else "input"
+            role = "output" if name in n.outputs else "input"
             if keys == ["code"]:
                 kind = type(self.datasets[name]).__qualname__
                 return f"code of dataset type {kind} ({role} {name!r}) changed"

@@ -144,10 +144,12 @@ class PartitionLedger:
             for name, ds in inputs[1:]
             if name in decision.inputs
         }
-        catalog = {
-            f"{n}:{part}": v for n, entry in decision.catalog.items() for part, v in entry.items()
-        }
-        parts = [decision.code.digest, *_pairs(decision.params), *_pairs(others), *_pairs(catalog)]
+        parts = [
+            decision.code.digest,
+            *_pairs(decision.params),
+            *_pairs(others),
+            *decision.catalog_lines(),
+        ]
         if any(part is None for part in parts):
             return None  # something it depends on cannot be fingerprinted: never skip
         return _digest(parts)

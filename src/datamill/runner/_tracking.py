@@ -22,7 +22,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from datamill._text import quoted
 from datamill.io import AbstractDataset, DataCatalog
@@ -30,7 +30,11 @@ from datamill.journal import DatasetRecord, Journal, NodeRecord, NodeStatus, Run
 from datamill.pipeline import Node, Pipeline, is_parameter
 from datamill.runner._cutoff import skippable_group
 from datamill.runner._executors import Done
-from datamill.runner._fingerprint_values import parameter_fingerprints, parameter_parts
+from datamill.runner._fingerprint_values import (
+    parameter_fingerprints,
+    parameter_parts,
+    qualified_type,
+)
 from datamill.runner._fingerprint_words import describe_changes
 from datamill.runner._fingerprints import CodeFingerprinter
 from datamill.runner._incremental import (
@@ -137,10 +141,20 @@ class NodeFingerprints:
         """Words for what differs between two code fingerprints' components."""
         return describe_changes(old, new)
 
-    def dataset_code(self, dataset: Dataset) -> str | None:
-        """The code fingerprint of ``dataset``'s type when the project wrote it, else None."""
-        found = self._coder.own_class(type(dataset))
-        return None if found is None else found.digest
+    def catalog_entry(self, dataset: Dataset, role: Literal["load", "save"]) -> dict[str, str]:
+        """A fingerprint of each part of ``dataset``'s configuration that decides how it is
+        loaded or saved, as parameters are fingerprinted (a value without a stable text,
+        such as an object whose ``repr`` shows its address, counts by its type), plus
+        ``"code"``, the code fingerprint of a dataset type the project wrote itself."""
+        values = dataset.config_parts(role)
+        found = parameter_fingerprints(values)
+        parts = {
+            k: f"type:{qualified_type(values[k])}" if v is None else v for k, v in found.items()
+        }
+        code = self._coder.own_class(type(dataset))
+        if code is not None:
+            parts["code"] = code.digest
+        return parts
 
 
 class JournalHistory:
