@@ -87,6 +87,8 @@ class RunnerError(DatamillError):
         node_name: The node that failed, if a node failed.
         nodes_to_rerun: Names of the nodes a rerun must execute to finish the run.
         remote_traceback: The traceback text from the worker process, for the process executor.
+        run_id: The journal's id of the run, when it was recorded: resuming it (``datamill
+            run --resume``, ``Session.resume``) runs `nodes_to_rerun`.
     """
 
     def __init__(
@@ -96,11 +98,13 @@ class RunnerError(DatamillError):
         node_name: str | None = None,
         nodes_to_rerun: Sequence[str] = (),
         remote_traceback: str | None = None,
+        run_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.node_name = node_name
         self.nodes_to_rerun: tuple[str, ...] = tuple(nodes_to_rerun)
         self.remote_traceback = remote_traceback
+        self.run_id = run_id
 
 
 class ProjectError(DatamillError):

@@ -28,6 +28,7 @@ from datamill.cli._progress import (
     wants_live_display,
 )
 from datamill.hooks import RunParams
+from datamill.journal import Journal
 from datamill.pipeline import Node
 from tests.cli.cli_projects import Invoke
 from tests.project.conftest import Project
@@ -399,7 +400,7 @@ def test_a_failed_run_takes_the_display_down_before_the_error(
     assert "1/2 nodes" in out
     assert "nodes" not in out[out.rindex(SHOW_CURSOR) :]  # taken down, not drawn again
     assert "Node 'check' failed: ValueError: boom" in result.stderr
-    assert "To finish the run from the command line: datamill run --nodes check" in result.stderr
+    assert "(1 node(s) left): datamill run --resume" in result.stderr
     log = log_text(project)
     assert "FAILED check: ValueError: boom" in log
     assert ESCAPE not in log
@@ -432,8 +433,15 @@ def create_pipeline(**kwargs):
 def test_an_interrupted_run_leaves_the_terminal_clean(project: Project, datamill: Invoke) -> None:
     project.write_package("pipelines/interrupted/__init__.py", INTERRUPTED)
     result = datamill("run", "--progress", "--pipeline", "interrupted")
-    assert result.exit_code == 1
-    assert "Aborted!" in result.stderr
+    assert result.exit_code == 130  # as shells report a command stopped by Ctrl-C
+    with Journal(project.root / ".datamill" / "journal.db") as journal:
+        (run,) = journal.runs()
+    assert run.status == "interrupted"
+    assert (
+        f"Interrupted: run {run.run_id} stopped with 0 of 1 node(s) done. "
+        "To finish it: datamill run --resume"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
     out = result.stdout
     assert "0/1 nodes" in out
     after = out[out.rindex(SHOW_CURSOR) :]
@@ -492,3 +500,16 @@ def test_a_node_skipped_during_the_run_is_one_less_to_run() -> None:
 
     assert log[-1].startswith("  [1/3] first")
     assert (hooks.snapshot().done, hooks.snapshot().total) == (1, 1)
+
+
+def test_an_interruption_says_how_far_the_run_got_and_how_to_finish_it() -> None:
+    log: list[str] = []
+    hooks = ProgressHooks(log.append, PlainScreen(), "p", None)
+    assert hooks.interruption() == "Interrupted before any node ran."
+    hooks.before_pipeline_run(run_params(3))
+    first = make_node("first")
+    hooks.before_node_run(first)
+    hooks.after_node_run(first)
+    assert hooks.interruption() == (
+        "Interrupted: run r1 stopped with 1 of 3 node(s) done. To finish it: datamill run --resume"
+    )

@@ -16,8 +16,8 @@ from datamill.cli._options import (
     read_run_config,
     split_names,
 )
-from datamill.cli._run import resume_command
 from datamill.errors import ConfigError
+from datamill.journal import Journal
 from tests.cli.cli_projects import Invoke, error_line
 from tests.project.conftest import Project
 
@@ -196,15 +196,16 @@ def test_verbose_shows_the_traceback(project: Project, datamill: Invoke) -> None
     assert "RunnerError" in result.output
 
 
-def test_a_failed_node_ends_with_the_command_that_finishes_the_run(
-    project: Project, datamill: Invoke
-) -> None:
+def test_a_failed_node_ends_with_how_to_resume_the_run(project: Project, datamill: Invoke) -> None:
     result = datamill("run", "--to-nodes", "check", "--params", "explode=true")
     assert result.exit_code == 1
     assert "FAILED check: ValueError: boom" in result.output
     assert "Node 'check' failed: ValueError: boom" in result.stderr
+    with Journal(project.root / ".datamill" / "journal.db") as journal:
+        (failed,) = journal.runs(status="failed")
     assert (
-        "To finish the run from the command line: datamill run --nodes check --params explode=true"
+        f"To finish run {failed.run_id} (1 node(s) left): datamill run --resume, "
+        "or Session.resume()."
     ) in result.stderr
 
 
@@ -270,21 +271,6 @@ def test_merge_options_prefers_the_command_line() -> None:
     given = RunOptions(tags=("y",), params={"q": 3})
     merged = merge_options(from_file, given)
     assert (merged.pipeline, merged.tags, merged.params) == ("a", ("y",), {"p": 1, "q": 3})
-
-
-def test_resume_command_round_trips_typed_params() -> None:
-    options = RunOptions(
-        pipeline="p",
-        nodes=("a", "b"),
-        workers=2,
-        params={"s": "x,y", "n": [1, 2]},
-        load_versions={"d": "v"},
-    )
-    assert resume_command(options) == (
-        "datamill run --pipeline p --nodes a,b --workers 2 --params 's=\"x,y\"' "
-        "--params 'n=[1, 2]' --load-versions d=v"
-    )
-    assert parse_params(['s="x,y"', "n=[1, 2]"]) == options.params
 
 
 def test_after_a_run_the_nodes_that_changed_are_named_and_those_they_made_run_counted(

@@ -42,6 +42,7 @@ BRANCHES: Final = frozenset(d + k for d in DIAMONDS for k in (0, 1))
 SEED_TOTAL: Final = 1
 SEED: Final = {"node": "seed", "total": SEED_TOTAL}
 GUARD: Final = 120  # seconds: only ends a hung command; no assertion depends on time
+INTERRUPTED_EXIT: Final = 130  # datamill's exit code after Ctrl-C, as shells report SIGINT
 
 needs_fifos = pytest.mark.skipif(
     not hasattr(os, "mkfifo") or not hasattr(os, "killpg"),
@@ -217,6 +218,16 @@ class Chain:
         The command runs in a session of its own, so that killing its process group kills
         the executor's worker processes too.
         """
+        self.signal_when_halted(args, expected, signal.SIGKILL, **env)
+
+    def signal_when_halted(
+        self, args: Iterable[str], expected: str, sent: signal.Signals, **env: str
+    ) -> str:
+        """Start ``datamill ARGS...``; once it says ``expected`` is running, send ``sent``
+        to its process group (as Ctrl-C on a terminal sends SIGINT to every process of the
+        command), let it end, and return what it wrote to standard error. A command that
+        has not ended by itself `GUARD` seconds later is killed, and the test fails.
+        """
         ready, wait = self.scratch / "ready.fifo", self.scratch / "wait.fifo"
         for fifo in (ready, wait):
             fifo.unlink(missing_ok=True)
@@ -237,10 +248,12 @@ class Chain:
             try:
                 said = lines.readline()
             finally:
-                _kill_group(command)
+                _signal_group(command, sent)
                 watcher.join()
         assert said == f"{expected}\n", err.read_text(encoding="utf-8")
-        assert command.returncode == -signal.SIGKILL
+        expected_code = -signal.SIGKILL if sent == signal.SIGKILL else INTERRUPTED_EXIT
+        assert command.returncode == expected_code, err.read_text(encoding="utf-8")
+        return err.read_text(encoding="utf-8")
 
     def ran(self) -> Counter[str]:
         """How many times each node's function completed, over every run so far."""
@@ -302,9 +315,13 @@ def _say_when_exited(command: subprocess.Popen[bytes], write_end: int) -> None:
 
 
 def _kill_group(command: subprocess.Popen[bytes]) -> None:
+    _signal_group(command, signal.SIGKILL)
+
+
+def _signal_group(command: subprocess.Popen[bytes], sent: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):  # already gone
-        os.killpg(command.pid, signal.SIGKILL)
-    command.wait()
+        os.killpg(command.pid, sent)
+    command.wait()  # the watcher kills the group if it does not end by itself
 
 
 @pytest.fixture
@@ -371,6 +388,40 @@ def test_a_run_killed_in_a_node_resumes_without_rerunning_a_finished_node(
     }
     assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
     assert chain.hidden_files() == []
+
+
+@needs_fifos
+@pytest.mark.parametrize(
+    "executor",
+    [
+        pytest.param(["sequential"], id="sequential"),
+        pytest.param(["thread", "--workers", "2"], id="thread"),
+        pytest.param(["process", "--workers", "2"], id="process"),
+    ],
+)
+def test_a_run_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(
+    chain: Chain, executor: list[str]
+) -> None:
+    k = halted_node(f"interrupt {executor[0]}")
+    args = ["run", "--pipeline", "chain", "--no-progress", "--executor", *executor]
+
+    stderr = chain.signal_when_halted(args, f"n{k}", signal.SIGINT, MILL_HALT_IN=f"n{k}")
+
+    with Journal(chain.journal_path) as journal:
+        interrupted = journal.run("latest")
+    assert interrupted.status == "interrupted"
+    assert stderr == (
+        f"\nInterrupted: run {interrupted.run_id} stopped with {k} of {NODES} node(s) done. "
+        "To finish it: datamill run --resume\n"
+    )  # no traceback, from the main process or from a worker
+    assert chain.ran() == Counter(names(range(k)))
+
+    resumed = chain.datamill("run", "--resume")
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.startswith(f"Resuming run {interrupted.run_id} (interrupted, started ")
+    assert chain.ran() == Counter(names(range(NODES)))  # every node completed exactly once
+    assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
 
 
 @needs_fifos

@@ -241,6 +241,7 @@ class ProgressHooks:
         self.node_count = 0
         self.durations: dict[str, float] = {}
         self.failed: list[str] = []
+        self.run_id: str | None = None  # once the run has started
         self._clock = clock
         self._run_start = clock()
         self._started: dict[str, float] = {}  # running nodes, in the order they started
@@ -252,6 +253,7 @@ class ProgressHooks:
         """Show what is about to run."""
         with self._lock:
             self.node_count = run_params["node_count"]
+            self.run_id = run_params["run_id"]
             self._run_start = self._clock()
         executor = f"{run_params['executor']} executor, {run_params['workers']} worker(s)"
         header = (
@@ -312,6 +314,17 @@ class ProgressHooks:
                 elapsed=now - self._run_start,
                 running=tuple((name, now - start) for name, start in self._started.items()),
             )
+
+    def interruption(self) -> str:
+        """What to say when the run is interrupted: how far it got, and how to finish it."""
+        with self._lock:
+            if self.run_id is None:
+                return "Interrupted before any node ran."
+            done, total, run_id = len(self.durations), self.node_count, self.run_id
+        return (
+            f"Interrupted: run {run_id} stopped with {done} of {total} node(s) done. "
+            "To finish it: datamill run --resume"
+        )
 
     def summary(self, outputs: Mapping[str, Any]) -> Summary:
         """Report the slowest nodes, the totals and the free outputs' names."""

@@ -5,14 +5,13 @@ environment and runtime parameters, registers a hooks object that reports each n
 finishes (`datamill.cli._progress`), and runs. On a terminal the report is a live display;
 elsewhere, or with ``--no-progress``, it is plain lines. Either way every report is also
 appended as a plain line, with a timestamp, to ``<project>/logs/datamill.log``. When a node
-fails, the error ends with the command that finishes the run.
+fails, or the run is interrupted (Ctrl-C), the message ends with how to finish the run:
+``datamill run --resume``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ import click
 from datamill._text import quoted
 from datamill.cli._options import RunOptions, collect_run_options, run_options, split_names
 from datamill.cli._progress import Echo, ProgressHooks, Screen, open_screen
-from datamill.errors import JournalError, RunnerError
+from datamill.errors import JournalError
 
 if TYPE_CHECKING:
     from datamill.journal import RunDetail
@@ -37,6 +36,7 @@ LOG_FILE: Final = Path("logs") / "datamill.log"
 _LOGGER: Final = "datamill.run"
 _REASONS_SHOWN: Final = 20
 _RESUME_OPTIONS: Final = frozenset({"executor", "workers"})  # what --resume lets one change
+_INTERRUPTED_EXIT: Final = 130  # the shells' code for a command stopped by SIGINT
 
 
 @click.command()
@@ -113,7 +113,15 @@ def run(  # click passes every option by name
     if resume is not None:
         options, resumed = _resumed_options(resume, options, incremental, early_cutoff)
         modes = replace(modes, resume=resumed)
-    run_project(options, progress=progress, modes=modes)
+    try:
+        run_project(options, progress=progress, modes=modes)
+    except KeyboardInterrupt as exc:
+        click.echo(f"\n{exc}" if isinstance(exc, RunInterrupted) else "\nInterrupted.", err=True)
+        raise click.exceptions.Exit(_INTERRUPTED_EXIT) from None
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C; its message says how far it got and how to finish it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,8 +286,10 @@ def _run_session(
             session.hook_manager.register(hooks)
             try:
                 outputs = _session_run(session, options, modes)
-            except RunnerError as exc:
-                raise _with_resume_command(exc, options) from exc
+            except KeyboardInterrupt as exc:
+                message = hooks.interruption()
+                log(message)
+                raise RunInterrupted(message) from exc
             hooks.summary(outputs)
         _reasons(session, log)
         return outputs
@@ -366,7 +376,7 @@ def _screen(progress: bool | None) -> Iterator[Screen]:
         screen.stop()
 
 
-# -- the log file and the resume command -----------------------------------------------------------
+# -- the log file ----------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -390,42 +400,3 @@ def _run_log(path: Path) -> Iterator[Echo]:
         logger.removeHandler(handler)
         logger.setLevel(previous)
         handler.close()
-
-
-def _with_resume_command(error: RunnerError, options: RunOptions) -> RunnerError:
-    if not error.nodes_to_rerun:
-        return error
-    command = resume_command(replace(options, nodes=error.nodes_to_rerun))
-    return RunnerError(
-        f"{error}\nTo finish the run from the command line: {command}",
-        node_name=error.node_name,
-        nodes_to_rerun=error.nodes_to_rerun,
-        remote_traceback=error.remote_traceback,
-    )
-
-
-def resume_command(options: RunOptions) -> str:
-    """The ``datamill run`` command line for ``options`` (its node list, not other slices).
-
-    Example:
-        >>> resume_command(RunOptions(pipeline="train", nodes=("fit", "score"), env="prod"))
-        'datamill run --pipeline train --nodes fit,score --env prod'
-    """
-    words = ["datamill", "run"]
-    singles = [
-        ("--pipeline", options.pipeline),
-        ("--nodes", ",".join(options.nodes or ()) or None),
-        ("--executor", options.executor),
-        ("--workers", None if options.workers is None else str(options.workers)),
-        ("--env", options.env),
-        ("--conf-source", None if options.conf_source is None else str(options.conf_source)),
-    ]
-    for flag, value in singles:
-        if value is not None:
-            words += [flag, value]
-    for key, value in options.params.items():
-        words += ["--params", f"{key}={json.dumps(value, default=str)}"]
-    if options.load_versions:
-        pairs = ",".join(f"{k}={v}" for k, v in options.load_versions.items())
-        words += ["--load-versions", pairs]
-    return shlex.join(words)

@@ -168,6 +168,10 @@ class ThreadExecutor:
     def _run(self, job: NodeJob) -> Done:
         try:
             error: BaseException | None = job.run()
+        except KeyboardInterrupt as exc:
+            if threading.current_thread() is threading.main_thread():
+                raise  # Ctrl-C while the job ran inline: the run is interrupted, not failed
+            error = exc
         except BaseException as exc:  # e.g. SystemExit raised by a node: still report it
             error = exc
         if error is not None:

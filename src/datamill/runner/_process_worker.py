@@ -14,6 +14,10 @@ to ``/proc/self/clear_refs`` resets the high-water mark VmHWM of ``/proc/self/st
 through ``getrusage`` when that is exact, so a measure costs a few microseconds. Elsewhere,
 or if that fails, the measure is the worker's peak since it started (``getrusage``), which
 may include earlier nodes.
+
+Ctrl-C on a terminal sends SIGINT to every process of the run. A worker takes it only
+while it runs a node, which then stops as the main process does; an idle worker ignores
+it and is ended by the pool's shutdown, rather than dying with a traceback of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import functools
 import os
 import pickle
 import select
+import signal
 import struct
 import sys
 import traceback
@@ -210,6 +215,7 @@ _WORKER = _WorkerState()
 
 def start_worker(chunks: Connection, answers: list[Connection], slots: SimpleQueue[int]) -> None:
     """The pool's initializer: claim a slot for chunks, open the memory meter."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle: the main process handles Ctrl-C
     slot = slots.get()
     _WORKER.link = _WorkerLink(chunks, answers[slot], slot)
     _WORKER.meter = PeakMeter.open()
@@ -223,6 +229,14 @@ def execute(payload: bytes) -> tuple[Any, ...]:
         returns its pickled result in it; the others send their chunks one by one through
         the chunk channel (see the module docstring) and return how many they sent.
     """
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops the node
+    try:
+        return _execute(payload)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _execute(payload: bytes) -> tuple[Any, ...]:
     func, mode, args, kwargs, node_name, retry, token = pickle.loads(payload)
     attempts = Attempts(node_name, retry)
     meter = _WORKER.meter

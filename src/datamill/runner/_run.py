@@ -215,7 +215,8 @@ def _run_checked(  # noqa: PLR0917 - one call site, every argument needed
         tracker = _tracker(pipeline.graph, names, datasets)
         outcome = _execute(pipeline.graph, executor, ctx, tracker, recorder)
         if outcome.failures:
-            raise _failure_error(outcome, pipeline.graph, datasets, names)
+            recorded_as = None if recorder is None else run_id
+            raise _failure_error(outcome, pipeline.graph, datasets, names, recorded_as)
         outputs = {name: datasets[names[name]].load() for name in free_outputs}
     except BaseException as exc:
         hook.on_pipeline_error(error=exc, run_params=run_params, pipeline=pipeline, catalog=catalog)
@@ -464,8 +465,14 @@ def _tracker(graph: PipelineGraph, names: dict[str, int], datasets: list[Dataset
 
 
 def _failure_error(
-    outcome: Outcome, graph: PipelineGraph, datasets: list[Dataset], names: dict[str, int]
+    outcome: Outcome,
+    graph: PipelineGraph,
+    datasets: list[Dataset],
+    names: dict[str, int],
+    recorded_as: str | None,
 ) -> RunnerError:
+    """The error for a run whose nodes failed, with how to finish it: resume the journal's
+    run ``recorded_as``, or else run the slice of nodes that did not finish."""
     first = outcome.failures[0]
     error = first.error
     assert error is not None
@@ -475,12 +482,19 @@ def _failure_error(
     attempts = f" after {first.job.attempts} attempts" if first.job.attempts > 1 else ""
     message = f"Node {first.job.node.name!r} failed{attempts}: {type(error).__name__}: {error}"
     message += _other_failures(outcome.failures[1:])
-    message += "\n" + _rerun_hint(graph, rerun)
+    if recorded_as is None:
+        message += "\n" + _rerun_hint(graph, rerun)
+    else:
+        message += (
+            f"\nTo finish run {recorded_as} ({len(rerun)} node(s) left): "
+            "datamill run --resume, or Session.resume()."
+        )
     failure = RunnerError(
         message,
         node_name=first.job.node.name,
         nodes_to_rerun=[graph.nodes[i].name for i in rerun],
         remote_traceback=first.remote_traceback,
+        run_id=recorded_as,
     )
     failure.__cause__ = error
     return failure
