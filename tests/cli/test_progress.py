@@ -438,7 +438,7 @@ def test_an_interrupted_run_leaves_the_terminal_clean(project: Project, datamill
         (run,) = journal.runs()
     assert run.status == "interrupted"
     assert (
-        f"Interrupted: run {run.run_id} stopped with 0 of 1 node(s) done. "
+        f"Interrupted: run {run.run_id} stopped in 'interrupt', with 0 of 1 node(s) done. "
         "To finish it: datamill run --resume"
     ) in result.stderr
     assert "Traceback" not in result.stderr
@@ -507,9 +507,14 @@ def test_an_interruption_says_how_far_the_run_got_and_how_to_finish_it() -> None
     hooks = ProgressHooks(log.append, PlainScreen(), "p", None)
     assert hooks.interruption() == "Interrupted before any node ran."
     hooks.before_pipeline_run(run_params(3))
-    first = make_node("first")
+    first, second = make_node("first"), make_node("second")
     hooks.before_node_run(first)
     hooks.after_node_run(first)
     assert hooks.interruption() == (
         "Interrupted: run r1 stopped with 1 of 3 node(s) done. To finish it: datamill run --resume"
+    )
+    hooks.before_node_run(second)
+    assert hooks.interruption() == (
+        "Interrupted: run r1 stopped in 'second', with 1 of 3 node(s) done. "
+        "To finish it: datamill run --resume"
     )

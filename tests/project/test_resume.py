@@ -411,7 +411,8 @@ def test_a_run_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(
         interrupted = journal.run("latest")
     assert interrupted.status == "interrupted"
     assert stderr == (
-        f"\nInterrupted: run {interrupted.run_id} stopped with {k} of {NODES} node(s) done. "
+        f"\nInterrupted: run {interrupted.run_id} stopped in 'n{k}', with {k} of {NODES} node(s) "
+        "done. "
         "To finish it: datamill run --resume\n"
     )  # no traceback, from the main process or from a worker
     assert chain.ran() == Counter(names(range(k)))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TextIO
 
 import click
 
+from datamill._text import quoted
 from datamill.hooks import RunParams, hook_impl
 
 if TYPE_CHECKING:
@@ -321,8 +322,10 @@ class ProgressHooks:
             if self.run_id is None:
                 return "Interrupted before any node ran."
             done, total, run_id = len(self.durations), self.node_count, self.run_id
+            running = list(self._started)
+        where = f" in {quoted(running)}," if running else ""
         return (
-            f"Interrupted: run {run_id} stopped with {done} of {total} node(s) done. "
+            f"Interrupted: run {run_id} stopped{where} with {done} of {total} node(s) done. "
             "To finish it: datamill run --resume"
         )
 
