@@ -44,6 +44,12 @@ SEED: Final = {"node": "seed", "total": SEED_TOTAL}
 GUARD: Final = 120  # seconds: only ends a hung command; no assertion depends on time
 INTERRUPTED_EXIT: Final = 130  # datamill's exit code after Ctrl-C, as shells report SIGINT
 
+EXECUTORS: Final = [
+    pytest.param(["sequential"], id="sequential"),
+    pytest.param(["thread", "--workers", "2"], id="thread"),
+    pytest.param(["process", "--workers", "2"], id="process"),
+]  # the options of `datamill run` for each executor
+
 needs_fifos = pytest.mark.skipif(
     not hasattr(os, "mkfifo") or not hasattr(os, "killpg"),
     reason="needs os.mkfifo (named pipes) and os.killpg, which Windows lacks",
@@ -345,14 +351,7 @@ def chain(tmp_path: Path) -> Chain:
 
 
 @needs_fifos
-@pytest.mark.parametrize(
-    "executor",
-    [
-        pytest.param(["sequential"], id="sequential"),
-        pytest.param(["thread", "--workers", "2"], id="thread"),
-        pytest.param(["process", "--workers", "2"], id="process"),
-    ],
-)
+@pytest.mark.parametrize("executor", EXECUTORS)
 def test_a_run_killed_in_a_node_resumes_without_rerunning_a_finished_node(
     chain: Chain, executor: list[str]
 ) -> None:
@@ -391,14 +390,7 @@ def test_a_run_killed_in_a_node_resumes_without_rerunning_a_finished_node(
 
 
 @needs_fifos
-@pytest.mark.parametrize(
-    "executor",
-    [
-        pytest.param(["sequential"], id="sequential"),
-        pytest.param(["thread", "--workers", "2"], id="thread"),
-        pytest.param(["process", "--workers", "2"], id="process"),
-    ],
-)
+@pytest.mark.parametrize("executor", EXECUTORS)
 def test_a_run_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(
     chain: Chain, executor: list[str]
 ) -> None:

@@ -250,6 +250,7 @@ def run_project(
 
     Raises:
         DatamillError: Anything the project, configuration, pipeline or run reports.
+        RunInterrupted: Ctrl-C stopped the run; the message says how far it got.
     """
     from datamill.project import find_project
 
