@@ -13,6 +13,7 @@ from datamill.cli._journal_text import (
     json_text,
     memory_text,
     short_commit,
+    short_fingerprint,
     table,
     value_text,
 )
@@ -65,6 +66,13 @@ def test_dataset_labels_leave_out_what_is_unknown() -> None:
     assert dataset_label(DatasetRecord("tmp", "save", persisted=False)) == "tmp (in memory)"
     parameter = DatasetRecord("params:alpha", "load", fingerprint="p1")
     assert dataset_label(parameter) == "params:alpha (parameter, fingerprint p1)"
+
+
+def test_short_fingerprints_show_the_digest_without_its_scheme() -> None:
+    assert short_fingerprint("blake2b:639e1a2b3c4d5e6f7a8b") == "639e1a2b3c4d"
+    assert short_fingerprint("partitions:f00dfeed1234abcd") == "f00dfeed1234"
+    assert short_fingerprint("0123456789abcdef") == "0123456789ab"
+    assert short_fingerprint("etag:") == "etag:"
 
 
 def test_parameters_are_counted_leaf_by_leaf_and_written_as_json() -> None:

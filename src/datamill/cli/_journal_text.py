@@ -78,8 +78,13 @@ def short_commit(commit: str | None, dirty: bool | None) -> str:
 
 
 def short_fingerprint(fingerprint: str) -> str:
-    """The first characters of a fingerprint, enough to tell two apart."""
-    return fingerprint[:_FINGERPRINT_LENGTH]
+    """The first characters of a fingerprint's digest, enough to tell two apart.
+
+    The scheme before the last ``:`` (``blake2b:``, ``partitions:``) is left out: shown
+    whole, it would use up the width and leave one character of ``partitions:3fa2...``.
+    """
+    _, _, digest = fingerprint.rpartition(":")
+    return (digest or fingerprint)[:_FINGERPRINT_LENGTH]
 
 
 def node_counts(run: RunSummary) -> str:
