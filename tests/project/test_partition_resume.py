@@ -140,10 +140,12 @@ def test_a_run_killed_at_partition_700_of_1000_computes_only_the_rest_on_resume(
     assert parts.ran() == Counter(pid(i) for i in range(1000))  # each computed exactly once
     assert parts.outputs() == expected(range(1000))
     assert parts.hidden_files() == []
-    assert parts.latest_reason() == (
+    reason = (
         f"no successful run recorded; computed {1000 - KILL_AT} of 1000 partitions "
         f"({KILL_AT} committed earlier)"
     )
+    assert parts.latest_reason() == reason
+    assert f"  double: {reason}\n" in resumed.stdout  # the summary says it too
 
 
 @pytest.fixture

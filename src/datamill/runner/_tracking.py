@@ -271,9 +271,9 @@ class Recorder:
         started = None if job.started is None else datetime.fromtimestamp(job.started, UTC)
         ended = datetime.fromtimestamp(ended_at, UTC)
         duration = None if job.started is None else max(0.0, ended_at - job.started)
-        reason = decision.reason
         if job.partitions is not None:  # say how much of a partitionwise node was computed
-            reason = f"{reason}; {job.partitions.summary()}"
+            decision.reason = f"{decision.reason}; {job.partitions.summary()}"  # for summaries
+        reason = decision.reason
         if done.error is not None:
             self._add(
                 self._record(
