@@ -201,6 +201,24 @@ def test_a_run_is_found_by_id_unique_prefix_or_latest(journal: Journal) -> None:
     assert journal.nodes("latest") == []
 
 
+def test_a_run_is_found_by_a_unique_suffix_of_its_id(journal: Journal) -> None:
+    start(journal, "20261122T101500.000001Z-aaaaaa", second=0)
+    start(journal, "20261122T101500.000002Z-abbbbb", second=1)
+    start(journal, "20261123T090000.000000Z-cccbbb", second=2)
+
+    assert journal.run("aaaaaa").run_id == "20261122T101500.000001Z-aaaaaa"
+    assert journal.run("-abbbbb").run_id == "20261122T101500.000002Z-abbbbb"
+    assert journal.run("cbbb").run_id == "20261123T090000.000000Z-cccbbb"
+    assert journal.run("20261123").run_id.endswith("cccbbb")
+    with pytest.raises(JournalError, match="Run id suffix 'bbb' matches several runs") as caught:
+        journal.run("bbb")
+    assert "abbbbb" in str(caught.value)
+    assert "cccbbb" in str(caught.value)
+    for wildcard in ("%", "_aaaaa", "a%"):  # LIKE's wildcards are matched as themselves
+        with pytest.raises(JournalError, match="is not in the journal"):
+            journal.run(wildcard)
+
+
 def test_an_ambiguous_prefix_lists_the_runs_it_matches(journal: Journal) -> None:
     start(journal, "20261122T101500.000001Z-aaaaaa", second=0)
     start(journal, "20261122T101500.000001Z-abbbbb", second=1)

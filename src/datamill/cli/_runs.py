@@ -4,8 +4,8 @@ The commands open the journal of the project in the current folder
 (``<root>/<JOURNAL_PATH>``, ``.datamill/journal.db`` by default) to read it, and never
 create it: without a journal, ``runs list`` says that no run is recorded yet and the other
 commands fail with a line saying so. Runs are named as the journal names them: an id, a
-unique prefix of one, or ``latest``. Times are shown in local time; ``--json`` output keeps
-the journal's UTC times, in ISO 8601.
+unique prefix or suffix of one, or ``latest``. Times are shown in local time; ``--json``
+output keeps the journal's UTC times, in ISO 8601.
 
 ``lineage`` starts from the save of a dataset (the latest, or the one of a version) and
 walks up: the node that saved it, that node's inputs, the saves those inputs were read
@@ -152,7 +152,7 @@ def parse_statuses(values: Sequence[str]) -> tuple[RunStatus, ...] | None:
 @click.option("--datasets", is_flag=True, help="List the datasets each node loaded and saved.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
 def show(run: str, datasets: bool, as_json: bool) -> None:
-    """Show a run and its nodes (RUN: an id, a unique prefix of one, or latest)."""
+    """Show a run and its nodes (RUN: an id, a unique prefix or suffix of one, or latest)."""
     with open_journal() as journal:
         detail = journal.run(run)
     if as_json:

@@ -427,7 +427,7 @@ class Journal:
         """Everything recorded about one run.
 
         Args:
-            run_id: A run id, a unique prefix of one, or ``"latest"``.
+            run_id: A run id, a unique prefix or suffix of one, or ``"latest"``.
 
         Raises:
             JournalError: If no run matches (naming the closest ids) or several do.
@@ -469,7 +469,7 @@ class Journal:
             return queries.run_detail(connection, first[0]["run_id"], self.stale_after, now)
 
     def nodes(self, run_id: str) -> list[NodeRecord]:
-        """The node records of one run (id, unique prefix or ``"latest"``), in order.
+        """The node records of one run (id, unique prefix or suffix, or ``"latest"``), in order.
 
         Raises:
             JournalError: If no run matches or several do.
@@ -559,7 +559,7 @@ class Journal:
             return queries.dataset_names(connection)
 
     def diff(self, run_a: str, run_b: str) -> RunDiff:
-        """What differs between two runs (ids, unique prefixes or ``"latest"``).
+        """What differs between two runs (ids, unique prefixes or suffixes, or ``"latest"``).
 
         Raises:
             JournalError: If either run is not found.

@@ -60,7 +60,7 @@ def _chunks(values: Sequence[Any]) -> Iterator[tuple[Sequence[Any], str]]:
 
 
 def resolve_run_id(connection: sqlite3.Connection, ref: str, path: Path) -> str:
-    """The id of the run ``ref`` names: an id, a unique prefix of one, or ``"latest"``.
+    """The id of the run ``ref`` names: an id, a unique prefix or suffix of one, or ``"latest"``.
 
     Raises:
         JournalError: If no run matches (with the closest ids), or several do.
@@ -73,17 +73,34 @@ def resolve_run_id(connection: sqlite3.Connection, ref: str, path: Path) -> str:
         "SELECT run_id FROM runs WHERE run_id > ? ORDER BY run_id LIMIT 6", (ref,)
     ).fetchall()
     matches = [str(row[0]) for row in rows if str(row[0]).startswith(ref)]
+    part = "prefix"
+    if ref and not matches:
+        matches, part = _suffix_matches(connection, ref), "suffix"
     if ref and len(matches) == 1:
         return matches[0]
     if ref and matches:
         shown = quoted(matches[:5]) + (" and more" if len(matches) > 5 else "")
         raise JournalError(
-            f"Run id prefix {ref!r} matches several runs ({shown}). Give more characters "
+            f"Run id {part} {ref!r} matches several runs ({shown}). Give more characters "
             "of the id.",
             path=str(path),
             run_id=ref,
         )
     raise unknown_run(connection, ref, path)
+
+
+def _suffix_matches(connection: sqlite3.Connection, ref: str) -> list[str]:
+    """Up to six run ids that end with ``ref``, newest first.
+
+    An id's random tail (``3fa2c1``) is the part people copy: unlike a prefix, which is the
+    start time, a few characters of it tell runs apart.
+    """
+    pattern = "%" + ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = connection.execute(
+        f"SELECT run_id FROM runs WHERE run_id LIKE ? ESCAPE '\\'{_NEWEST_FIRST} LIMIT 6",
+        (pattern,),
+    ).fetchall()
+    return [str(row[0]) for row in rows]
 
 
 def _latest_id(connection: sqlite3.Connection, path: Path) -> str:
@@ -103,7 +120,7 @@ def unknown_run(connection: sqlite3.Connection, ref: str, path: Path) -> Journal
     hint = did_you_mean(ref, [str(row[0]) for row in recent])
     return JournalError(
         f"Run {ref!r} is not in the journal {path}.{hint} Give a recorded run id, a unique "
-        f"prefix of one, or {LATEST!r}; list the recorded runs to find it.",
+        f"prefix or suffix of one, or {LATEST!r}; list the recorded runs to find it.",
         path=str(path),
         run_id=ref,
     )

@@ -318,7 +318,7 @@ class Session:
         (`resume_options` tells them).
 
         Args:
-            run: The run id, a unique prefix of it, or ``"latest"``: the latest run that
+            run: The run id, a unique prefix or suffix of it, or ``"latest"``: the latest run that
                 failed, was interrupted or crashed.
             executor: Another executor than the run's.
             workers: Another parallelism than the run's.
@@ -503,9 +503,9 @@ def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
 
     Args:
         journal: The project's run journal.
-        run: A run id, a unique prefix of one, or ``"latest"``: the latest run that failed,
-            was interrupted or crashed and that no resume has finished since (another
-            successful run started since does not hide it).
+        run: A run id, a unique prefix or suffix of one, or ``"latest"``: the latest run
+            that failed, was interrupted or crashed and that no resume has finished since
+            (another successful run started since does not hide it).
 
     Raises:
         JournalError: No such run (with the closest ids), or, for ``"latest"``, no run to
