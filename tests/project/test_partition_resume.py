@@ -218,3 +218,36 @@ def test_changed_save_args_of_the_output_partitions_recompute_every_partition(
     )
     written = parts.root / f"data/02_intermediate/doubled/{pid(0)}.json"
     assert written.read_text(encoding="utf-8").startswith('{\n  "id"')
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"force": True}, "forced"),
+        ({"force": ["double"]}, "forced"),
+        ({"incremental": False}, "incremental runs are off"),
+    ],
+)
+def test_a_forced_partitionwise_node_computes_every_partition_again(
+    parts: Parts, options: dict[str, object], reason: str
+) -> None:
+    assert parts.run_in_session(**options) == Counter(pid(i) for i in range(20))
+    assert parts.latest_reason() == f"{reason}; computed 20 of 20 partitions"
+
+
+@needs_fifos
+def test_the_resume_of_a_forced_run_keeps_the_partitions_that_run_committed(
+    parts: Parts,
+) -> None:
+    before = parts.ran()
+
+    parts.kill_when_halted(
+        ["run", "--pipeline", "parts", "--force"], f"at {pid(12)}", MILL_HALT_AT=pid(12)
+    )
+    resumed = parts.datamill("run", "--resume")
+
+    assert resumed.returncode == 0, resumed.stderr
+    # The forced run computed 0-11 again; its resume computes 12-19, and nothing twice.
+    assert parts.ran() - before == Counter(pid(i) for i in range(20))
+    assert parts.latest_reason() == "forced; computed 8 of 20 partitions (12 committed earlier)"
+    assert parts.outputs() == expected(range(20))

@@ -101,6 +101,8 @@ class Decision:
             each such input's fingerprint at the node's last success. If they come out with
             these fingerprints, the node may be skipped (see `_cutoff`). Emptied during
             the run for a node found to have to run.
+        forced: The node was forced: it runs whatever changed, and a partitionwise node
+            computes again the partitions committed before the run (or the run it resumes).
     """
 
     runs: bool
@@ -112,6 +114,7 @@ class Decision:
     catalog: dict[str, dict[str, str]] = field(default_factory=dict)
     upstream: bool = False
     awaits: dict[str, str] = field(default_factory=dict)
+    forced: bool = False
 
     def catalog_lines(self) -> list[str]:
         """`catalog` as sorted ``dataset:part=fingerprint`` lines, for digests over it."""
@@ -228,7 +231,9 @@ class _Planner:
         inputs = {
             name: self._input(name) for name in dict.fromkeys(n.inputs) if not is_parameter(name)
         }
-        decision = Decision(True, "forced", code, params, inputs, parts, self._catalog(n))
+        decision = Decision(
+            True, "forced", code, params, inputs, parts, self._catalog(n), forced=forced
+        )
         if not forced:
             decision.reason = self._reason(n, decision, past)
             decision.runs = decision.reason != "unchanged"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from datamill.datasets.partitions import PartitionedDataset
-from datamill.errors import RunnerError
+from datamill.errors import JournalError, RunnerError
 from datamill.io import AbstractDataset, DataCatalog
 from datamill.journal import Journal
 from datamill.pipeline import Node, Pipeline
@@ -74,12 +74,23 @@ class PartitionLedger:
         run_id: The run recording the partitions (started in the journal).
         decisions: Each node's decision, by node name: its code, parameter and input
             fingerprints as known before the run.
+        resumes: The run this run resumes, if any. A forced node computes every partition
+            again, except those committed by this run and by the runs it resumes (through
+            resumes of resumes): those are the forced run's own work, being finished.
     """
 
-    def __init__(self, journal: Journal, run_id: str, decisions: Mapping[str, Decision]) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        run_id: str,
+        decisions: Mapping[str, Decision],
+        resumes: str | None = None,
+    ) -> None:
         self.journal = journal
         self.run_id = run_id
         self.decisions = decisions
+        self.resumes = resumes
+        self._own_runs: set[str] | None = None  # see `own_runs`
 
     def plan(
         self,
@@ -120,6 +131,10 @@ class PartitionLedger:
         if not _partitioned(output) or not any(keys.values()):
             return set()
         recorded = self.journal.committed_partitions(node.name, node.outputs[0])
+        decision = self.decisions.get(node.name)
+        if decision is not None and decision.forced:
+            own = self.own_runs()
+            recorded = {pid: past for pid, past in recorded.items() if past.run_id in own}
         if not recorded:
             return set()
         present = output.partition_fingerprints()
@@ -132,6 +147,19 @@ class PartitionLedger:
             and past.fingerprint is not None
             and past.fingerprint == present.get(pid)
         }
+
+    def own_runs(self) -> set[str]:
+        """This run and the runs it resumes, through resumes of resumes."""
+        if self._own_runs is None:
+            own, resumed = {self.run_id}, self.resumes
+            while resumed is not None and resumed not in own:
+                own.add(resumed)
+                try:
+                    resumed = self.journal.run(resumed).resumes
+                except JournalError:  # pruned: the runs before it are gone too
+                    break
+            self._own_runs = own
+        return self._own_runs
 
     def _base_key(self, node: Node, inputs: Sequence[tuple[str, Dataset]]) -> str | None:
         decision = self.decisions.get(node.name)
