@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 import click
 
 from datamill._text import quoted
+from datamill.cli._logging import RUN_LOGGER, run_logging
 from datamill.cli._options import RunOptions, collect_run_options, run_options, split_names
 from datamill.cli._progress import Echo, ProgressHooks, Screen, open_screen
 from datamill.errors import JournalError
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["run", "run_project"]
 
 LOG_FILE: Final = Path("logs") / "datamill.log"
-_LOGGER: Final = "datamill.run"
 _REASONS_SHOWN: Final = 20
 _RESUME_OPTIONS: Final = frozenset({"executor", "workers"})  # what --resume lets one change
 _INTERRUPTED_EXIT: Final = 130  # the shells' code for a command stopped by SIGINT
@@ -114,7 +114,8 @@ def run(  # click passes every option by name
         options, resumed = _resumed_options(resume, options, incremental, early_cutoff)
         modes = replace(modes, resume=resumed)
     try:
-        run_project(options, progress=progress, modes=modes)
+        verbose = bool(click.get_current_context().find_root().params.get("verbose"))
+        run_project(options, progress=progress, modes=modes, verbose=verbose)
     except KeyboardInterrupt as exc:
         click.echo(f"\n{exc}" if isinstance(exc, RunInterrupted) else "\nInterrupted.", err=True)
         raise click.exceptions.Exit(_INTERRUPTED_EXIT) from None
@@ -235,6 +236,7 @@ def run_project(
     *,
     progress: bool | None = None,
     modes: RunModes | None = None,
+    verbose: bool = False,
 ) -> dict[str, Any]:
     """Run the project containing ``start`` as ``options`` say, reporting progress.
 
@@ -244,6 +246,7 @@ def run_project(
         progress: True for the live display, False for plain lines, None for the live
             display only when standard output is a terminal.
         modes: How unchanged nodes are treated.
+        verbose: The project's and datamill's loggers log from DEBUG (see `run_logging`).
 
     Returns:
         The free outputs of the run.
@@ -252,14 +255,17 @@ def run_project(
         DatamillError: Anything the project, configuration, pipeline or run reports.
         RunInterrupted: Ctrl-C stopped the run; the message says how far it got.
     """
-    from datamill.project import find_project
+    from datamill.project import find_project, load_settings
 
     metadata = find_project(start)
-    with _run_log(metadata.root / LOG_FILE) as log:
+    settings = load_settings(metadata)
+    conf = metadata.root / (options.conf_source or settings.conf_source or metadata.conf_source)
+    logs = run_logging(metadata.root / LOG_FILE, metadata.package_name, conf, verbose=verbose)
+    with logs as log:
         try:
             return _run_session(metadata.root, options, log, progress, modes or RunModes())
         except Exception as exc:
-            logging.getLogger(_LOGGER).error("Run failed: %s: %s", type(exc).__name__, exc)
+            logging.getLogger(RUN_LOGGER).error("Run failed: %s: %s", type(exc).__name__, exc)
             raise
 
 
@@ -375,29 +381,3 @@ def _screen(progress: bool | None) -> Iterator[Screen]:
         yield screen
     finally:
         screen.stop()
-
-
-# -- the log file ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def _run_log(path: Path) -> Iterator[Echo]:
-    """Yield a function that appends a line to the log file at ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger = logging.getLogger("datamill")
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    run_logger = logging.getLogger(_LOGGER)
-
-    def log(line: str) -> None:
-        run_logger.info(line.strip())
-
-    try:
-        yield log
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-        handler.close()

@@ -11,6 +11,7 @@ from datamill.config._explain import MASK, Explanation, Provenance
 from datamill.config._loader import SECRET_CONFIGS, ConfigLoader
 from datamill.config._merge import deep_merge
 from datamill.config._sources import DEFAULT_PATTERNS, ENVIRONMENT_FILE
+from datamill.config._yaml import YamlFile, read_yaml
 
 __all__ = [
     "DEFAULT_PATTERNS",
@@ -20,5 +21,7 @@ __all__ = [
     "ConfigLoader",
     "Explanation",
     "Provenance",
+    "YamlFile",
     "deep_merge",
+    "read_yaml",
 ]
