@@ -21,7 +21,6 @@ process (tests, notebooks) do not pile up handlers.
 from __future__ import annotations
 
 import logging
-import logging.config
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -167,6 +166,8 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _apply(path: Path, config: dict[str, Any]) -> None:
+    import logging.config  # with logging.handlers, socket and pickle: only when configured
+
     # Loggers that exist already (datamill's, the project's) keep working unless the config
     # names them: dictConfig would otherwise disable every logger it does not list.
     config.setdefault("disable_existing_loggers", False)
