@@ -189,6 +189,31 @@ def test_a_run_finished_by_a_successful_resume_is_skipped_on_request(journal: Jo
     assert [r.resumes for r in journal.runs()] == ["b", "a", None]
 
 
+def test_a_run_knows_the_runs_that_resume_it_and_the_partitions_it_committed(
+    journal: Journal,
+) -> None:
+    start(journal, "a", second=0)
+    for part in ("p1", "p2", "p3"):
+        journal.record_partition("a", "score", "scores", part, key=f"k-{part}")
+    journal.record_partition("a", "enrich", "enriched", "p1", key="k")
+    journal.finish_run("a", "failed")
+    start(journal, "b", second=10, resumes="a")
+    journal.finish_run("b", "interrupted")
+    start(journal, "c", second=20, resumes="a")
+    journal.finish_run("c", "succeeded")
+
+    detail = journal.run("a")
+
+    assert dict(detail.resumed_by) == {"b": "interrupted", "c": "succeeded"}
+    assert list(detail.resumed_by) == ["b", "c"]  # oldest first
+    assert [(p.node_name, p.dataset, p.count) for p in detail.partitions] == [
+        ("score", "scores", 3),
+        ("enrich", "enriched", 1),
+    ]
+    assert journal.run("c").resumed_by == {}
+    assert journal.run("c").partitions == ()
+
+
 def test_a_run_is_found_by_id_unique_prefix_or_latest(journal: Journal) -> None:
     start(journal, "20261122T101500.000001Z-aaaaaa", second=0)
     start(journal, "20261122T101500.000001Z-abbbbb", second=1)

@@ -146,6 +146,11 @@ def test_a_run_killed_at_partition_700_of_1000_computes_only_the_rest_on_resume(
     )
     assert parts.latest_reason() == reason
     assert f"  double: {reason}\n" in resumed.stdout  # the summary says it too
+    with Journal(parts.journal_path) as journal:
+        resume_id = journal.run("latest").run_id
+    shown = parts.datamill("runs", "show", crashed.run_id[-6:])  # by the id's random tail
+    assert f"  Resumed by:  {resume_id} (succeeded)\n" in shown.stdout
+    assert f"  Partitions:  {KILL_AT} committed by double to doubled\n" in shown.stdout
 
 
 @pytest.fixture

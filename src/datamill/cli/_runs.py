@@ -182,8 +182,15 @@ def _run_lines(detail: RunDetail, *, with_datasets: bool) -> list[str]:
 
 
 def _header_rows(detail: RunDetail) -> list[tuple[str, str]]:
-    rows = [
-        ("Status", _status_text(detail)),
+    rows = [("Status", _status_text(detail))]
+    if detail.error:
+        rows.append(("Error", detail.error))
+    if detail.resumes:
+        rows.append(("Resumes", detail.resumes))
+    if detail.resumed_by:
+        later = (f"{run_id} ({status})" for run_id, status in detail.resumed_by.items())
+        rows.append(("Resumed by", "\n".join(later)))
+    rows += [
         ("Pipeline", detail.pipeline),
         ("Env", detail.env or "-"),
         ("Executor", detail.executor or "-"),
@@ -195,10 +202,11 @@ def _header_rows(detail: RunDetail) -> list[tuple[str, str]]:
         ("Host", f"{detail.host}, process {detail.pid}"),
         ("Parameters", _parameters_text(detail.parameters)),
     ]
-    if detail.error:
-        rows.insert(1, ("Error", detail.error))
-    if detail.resumes:
-        rows.insert(2, ("Resumes", detail.resumes))
+    if detail.partitions:
+        committed = (
+            f"{p.count} committed by {p.node_name} to {p.dataset}" for p in detail.partitions
+        )
+        rows.append(("Partitions", "\n".join(committed)))
     return rows
 
 

@@ -21,6 +21,7 @@ from datamill.journal._liveness import derive_status
 from datamill.journal._records import (
     DatasetRecord,
     NodeRecord,
+    PartitionCount,
     PartitionRecord,
     Producer,
     RunDetail,
@@ -186,6 +187,20 @@ def run_detail(
         host=row["host"],
         last_seen=from_timestamp(row["last_seen"]),
         nodes=run_nodes(connection, run_id),
+        resumed_by={
+            str(later["run_id"]): run_status(later, stale_after, now)
+            for later in connection.execute(
+                "SELECT * FROM runs WHERE resumes = ? ORDER BY started, run_id", (run_id,)
+            )
+        },
+        partitions=tuple(
+            PartitionCount(str(node), str(dataset), int(count))
+            for node, dataset, count in connection.execute(
+                "SELECT node_name, dataset, count(*) FROM partitions WHERE run_id = ? "
+                "GROUP BY node_name, dataset ORDER BY min(id)",
+                (run_id,),
+            )
+        ),
     )
 
 

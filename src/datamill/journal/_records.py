@@ -306,6 +306,10 @@ class RunDetail(RunSummary):
         host: The machine that ran it.
         last_seen: When the run last wrote to the journal.
         nodes: Its node records, in the order they were recorded.
+        resumed_by: The runs that resume this one (`RunStart.resumes`), by id, oldest
+            first, with their statuses: once one has succeeded, this run is finished.
+        partitions: How many partitions each partitionwise node committed in this run, by
+            node and dataset: for a crashed run, how far its node in flight had got.
     """
 
     command: tuple[str, ...]
@@ -316,6 +320,8 @@ class RunDetail(RunSummary):
     host: str
     last_seen: datetime
     nodes: tuple[NodeRecord, ...]
+    resumed_by: Mapping[str, RunStatus] = field(default_factory=dict)
+    partitions: tuple[PartitionCount, ...] = ()
 
     def node(self, name: str) -> NodeRecord:
         """The last record of node ``name`` in this run.
@@ -328,6 +334,15 @@ class RunDetail(RunSummary):
                 return record
         hint = did_you_mean(name, [n.node_name for n in self.nodes])
         raise KeyError(f"Run {self.run_id!r} has no record of node {name!r}.{hint}")
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionCount:
+    """How many partitions of ``dataset`` node ``node_name`` committed in one run."""
+
+    node_name: str
+    dataset: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
