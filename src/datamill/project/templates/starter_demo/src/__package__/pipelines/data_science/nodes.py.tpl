@@ -1,5 +1,6 @@
 """Nodes that split the model input, train a regressor, score it and chart the scores."""
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,8 @@ from sklearn.metrics import mean_absolute_error, r2_score
 from sklearn.model_selection import train_test_split
 
 TARGET = "price"
+
+log = logging.getLogger(__name__)
 
 
 def split_data(
@@ -44,12 +47,20 @@ def train_model(x_train: pd.DataFrame, y_train: pd.Series, estimator: dict[str, 
 def evaluate_model(regressor: Any, x_test: pd.DataFrame, y_test: pd.Series) -> dict[str, float]:
     """Score the regressor on the test rows: R², mean absolute error, root mean square error."""
     predicted = regressor.predict(x_test)
-    return {
+    metrics = {
         "r2": round(float(r2_score(y_test, predicted)), 4),
         "mae": round(float(mean_absolute_error(y_test, predicted)), 2),
         "rmse": round(float(np.sqrt(np.mean((y_test - predicted) ** 2))), 2),
         "test_rows": len(y_test),
     }
+    log.info(
+        "%s: R² %.3f, mean absolute error %.2f on %d test rows",
+        type(regressor).__name__,
+        metrics["r2"],
+        metrics["mae"],
+        metrics["test_rows"],
+    )
+    return metrics
 
 
 def plot_model_comparison(**metrics: dict[str, float]) -> Figure:
