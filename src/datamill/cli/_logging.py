@@ -23,11 +23,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
+from datamill.cli._progress import Echo
 from datamill.errors import ConfigError
 
 __all__ = ["CONFIG_ENV", "CONFIG_FILE", "RUN_LOGGER", "logging_config_path", "run_logging"]
@@ -38,8 +39,6 @@ RUN_LOGGER: Final = "datamill.run"
 
 _FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _CONSOLE_FORMAT: Final = "%(levelname)s %(name)s: %(message)s"
-
-Echo = Callable[[str], None]
 
 
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]

@@ -85,7 +85,8 @@ class Decision:
 
     Attributes:
         runs: The node runs in this run.
-        reason: In words: ``"unchanged"``, ``"input 'companies' changed"``, ...
+        reason: In words: ``"unchanged"``, ``"input 'companies' changed"``, ... Once a
+            partitionwise node has run, it ends with how many partitions it computed.
         code: The code fingerprint.
         params: The fingerprint of each parameter input.
         inputs: The fingerprint of each other input as known before the run (None when it
