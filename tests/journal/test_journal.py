@@ -214,6 +214,18 @@ def test_a_run_knows_the_runs_that_resume_it_and_the_partitions_it_committed(
     assert journal.run("c").partitions == ()
 
 
+def test_the_resume_chain_is_read_through_resumes_of_resumes(journal: Journal) -> None:
+    start(journal, "a", second=0)
+    start(journal, "b", second=10, resumes="a")
+    start(journal, "c", second=20, resumes="b")
+    start(journal, "d", second=30)
+
+    assert journal.resumed_runs("c") == ["b", "a"]
+    assert journal.resumed_runs("b") == ["a"]
+    assert journal.resumed_runs("d") == []
+    assert journal.resumed_runs("unknown") == []
+
+
 def test_a_run_is_found_by_id_unique_prefix_or_latest(journal: Journal) -> None:
     start(journal, "20261122T101500.000001Z-aaaaaa", second=0)
     start(journal, "20261122T101500.000001Z-abbbbb", second=1)

@@ -468,6 +468,16 @@ class Journal:
                 return None
             return queries.run_detail(connection, first[0]["run_id"], self.stale_after, now)
 
+    def resumed_runs(self, run_id: str) -> list[str]:
+        """The runs that run ``run_id`` finishes: the run it resumes, the run that one
+        resumes, and so on, nearest first (empty for a run that resumes none).
+
+        Reads only the ``runs`` table: a resume chain is known without the node records.
+        A run removed by `prune` ends the chain.
+        """
+        with self._read() as connection:
+            return queries.resumed_runs(connection, run_id)
+
     def nodes(self, run_id: str) -> list[NodeRecord]:
         """The node records of one run (id, unique prefix or suffix, or ``"latest"``), in order.
 

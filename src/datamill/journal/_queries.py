@@ -36,6 +36,7 @@ __all__ = [
     "last_success",
     "producers",
     "resolve_run_id",
+    "resumed_runs",
     "run_detail",
     "run_nodes",
     "run_status",
@@ -167,6 +168,23 @@ def summaries(
     """A `RunSummary` for each ``(row, status)``, with its node counts."""
     counts = _node_counts(connection, [str(row["run_id"]) for row, _ in runs])
     return [_summary(row, status, counts[str(row["run_id"])]) for row, status in runs]
+
+
+def resumed_runs(connection: sqlite3.Connection, run_id: str) -> list[str]:
+    """The run ``run_id`` resumes, the run that one resumes, and so on, nearest first."""
+    rows = connection.execute(
+        """
+        WITH RECURSIVE chain (run_id, depth) AS (
+            SELECT resumes, 1 FROM runs WHERE run_id = ? AND resumes IS NOT NULL
+            UNION
+            SELECT runs.resumes, chain.depth + 1 FROM runs JOIN chain USING (run_id)
+            WHERE runs.resumes IS NOT NULL
+        )
+        SELECT run_id FROM chain ORDER BY depth
+        """,
+        (run_id,),
+    ).fetchall()
+    return list(dict.fromkeys(str(row[0]) for row in rows))
 
 
 def run_detail(

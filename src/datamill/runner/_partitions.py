@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from datamill.datasets.partitions import PartitionedDataset
-from datamill.errors import JournalError, RunnerError
+from datamill.errors import RunnerError
 from datamill.io import AbstractDataset, DataCatalog
 from datamill.journal import Journal
 from datamill.pipeline import Node, Pipeline
@@ -74,22 +74,16 @@ class PartitionLedger:
         run_id: The run recording the partitions (started in the journal).
         decisions: Each node's decision, by node name: its code, parameter and input
             fingerprints as known before the run.
-        resumes: The run this run resumes, if any. A forced node computes every partition
-            again, except those committed by this run and by the runs it resumes (through
-            resumes of resumes): those are the forced run's own work, being finished.
+
+    A forced node computes every partition again, except those committed by this run and
+    by the runs it resumes (through resumes of resumes, as the journal records them): those
+    are the forced run's own work, being finished.
     """
 
-    def __init__(
-        self,
-        journal: Journal,
-        run_id: str,
-        decisions: Mapping[str, Decision],
-        resumes: str | None = None,
-    ) -> None:
+    def __init__(self, journal: Journal, run_id: str, decisions: Mapping[str, Decision]) -> None:
         self.journal = journal
         self.run_id = run_id
         self.decisions = decisions
-        self.resumes = resumes
         self._own_runs: set[str] | None = None  # see `own_runs`
 
     def plan(
@@ -151,14 +145,7 @@ class PartitionLedger:
     def own_runs(self) -> set[str]:
         """This run and the runs it resumes, through resumes of resumes."""
         if self._own_runs is None:
-            own, resumed = {self.run_id}, self.resumes
-            while resumed is not None and resumed not in own:
-                own.add(resumed)
-                try:
-                    resumed = self.journal.run(resumed).resumes
-                except JournalError:  # pruned: the runs before it are gone too
-                    break
-            self._own_runs = own
+            self._own_runs = {self.run_id, *self.journal.resumed_runs(self.run_id)}
         return self._own_runs
 
     def _base_key(self, node: Node, inputs: Sequence[tuple[str, Dataset]]) -> str | None:
