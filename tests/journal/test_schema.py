@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from datamill.errors import JournalError
-from datamill.journal import SCHEMA_VERSION, Journal
+from datamill.journal import SCHEMA_VERSION, DatasetRecord, Journal, NodeRecord, PartitionCount
 from datamill.journal import _connection as connection_module
 from datamill.journal._schema import MIGRATIONS
 from tests.journal.conftest import ran, start
@@ -292,3 +292,69 @@ def test_nodes_sharing_code_store_its_components_once(journal: Journal) -> None:
     last = journal.last_success("a")
     assert last is not None
     assert last.code_components == components
+
+
+def test_a_version_4_journal_keeps_its_records_and_can_record_interrupted_nodes(
+    path: Path,
+) -> None:
+    path.parent.mkdir(parents=True)
+    with closing(sqlite3.connect(path, isolation_level=None)) as raw:
+        for statement in (stmt for step in MIGRATIONS[:4] for stmt in step):
+            raw.execute(statement)
+        raw.execute("PRAGMA user_version = 4")
+        raw.execute(
+            "INSERT INTO runs (run_id, pipeline, status, started, last_seen, command, "
+            "options, parameters, pid, host) VALUES ('r1', '__default__', 'succeeded', "
+            "'2025-11-22T10:15:00.000000+00:00', '2025-11-22T10:15:00.000000+00:00', "
+            "'[]', '{}', '{}', 1, 'host')"
+        )
+        raw.execute(
+            "INSERT INTO nodes (id, run_id, node_name, status, reason, ended, attempts, "
+            "params_components, input_fingerprints, catalog) VALUES (7, 'r1', 'a', 'ran', "
+            "'forced', '2025-11-22T10:15:01.000000+00:00', 1, '{}', '{}', "
+            """'{"d":{"type":"t1"}}')"""
+        )
+        raw.execute(
+            "INSERT INTO datasets (node_id, dataset, role, version, fingerprint, persisted) "
+            "VALUES (7, 'd', 'save', 'v1', 'f1', 1)"
+        )
+        raw.execute(
+            "INSERT INTO last_success VALUES ('a', '__default__', "
+            "'2025-11-22T10:15:01.000000+00:00', 7)"
+        )
+        raw.execute(
+            "INSERT INTO partitions (run_id, node_name, dataset, partition_id, committed) "
+            "VALUES ('r1', 'a', 'd', 'p0', '2025-11-22T10:15:01.000000+00:00')"
+        )
+
+    with Journal(path) as journal:
+        last = journal.last_success("a")
+        detail = journal.run("r1")
+        start(journal, "r2", second=10)
+        journal.record_node("r2", NodeRecord("a", "interrupted", "forced", attempts=1))
+        journal.finish_run("r2", "interrupted")
+        interrupted = journal.run("r2")
+
+    assert last is not None
+    assert (last.run_id, last.catalog, last.saves) == (
+        "r1",
+        {"d": {"type": "t1"}},
+        (DatasetRecord("d", "save", "v1", "f1", True),),
+    )
+    assert detail.partitions == (PartitionCount("a", "d", 1),)
+    assert [(n.node_name, n.status) for n in interrupted.nodes] == [("a", "interrupted")]
+    assert interrupted.nodes_interrupted == 1
+    assert user_version(path) == SCHEMA_VERSION == 5
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_a_runs_partitions_are_counted_through_an_index(journal: Journal) -> None:
+    start(journal, "r1")
+    journal.record_partition("r1", "n1", "d", "p0", key=None)
+
+    plans = query_plans(journal, lambda: journal.run("r1"))
+
+    [count] = [plan for plan in plans if "partitions" in plan]
+    assert "USING INDEX partitions_by_run (run_id=?)" in count

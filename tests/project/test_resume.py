@@ -402,6 +402,15 @@ def test_a_run_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(
     with Journal(chain.journal_path) as journal:
         interrupted = journal.run("latest")
     assert interrupted.status == "interrupted"
+    statuses = Counter(n.status for n in interrupted.nodes)
+    assert statuses == Counter({"ran": k, "interrupted": 1, "not_reached": NODES - k - 1})
+    [stopped] = [n for n in interrupted.nodes if n.status == "interrupted"]
+    assert stopped.node_name == f"n{k}"
+    assert stopped.error == interrupted.error == "KeyboardInterrupt"
+    assert stopped.duration is not None
+    assert stopped.started is not None
+    assert stopped.ended is not None
+    assert (interrupted.nodes_interrupted, interrupted.nodes_not_reached) == (1, NODES - k - 1)
     assert stderr == (
         f"\nInterrupted: run {interrupted.run_id} stopped in 'n{k}', with {k} of {NODES} node(s) "
         "done. "

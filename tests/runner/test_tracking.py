@@ -9,8 +9,9 @@ import pytest
 
 from datamill import DataCatalog, MemoryDataset, Pipeline, node
 from datamill.datasets.json import JSONDataset
+from datamill.datasets.partitions import PartitionedDataset
 from datamill.hooks import create_hook_manager
-from datamill.journal import Journal, NodeRecord
+from datamill.journal import Journal, NodeRecord, PartitionCount, RunDetail
 from datamill.runner import RunInfo, Tracking, create_executor, run_with
 from datamill.runner import _tracking as tracking_module
 from datamill.runner._tracking import NodeFingerprints
@@ -91,6 +92,83 @@ def test_each_node_record_holds_its_timing_and_the_fingerprints_of_its_data(
     assert saved.fingerprint is not None
     assert saved.fingerprint.startswith("node:")
     assert b.input_fingerprints == {"d1": saved.fingerprint}
+
+
+# -- a run interrupted while a node runs ------------------------------------------------------
+
+
+def interrupt(x: int) -> int:
+    """Stand for Ctrl-C pressed while this node runs."""
+    raise KeyboardInterrupt
+
+
+def interrupt_at_third(part: dict[str, int]) -> dict[str, int]:
+    if part["v"] == 2:
+        raise KeyboardInterrupt
+    return part
+
+
+def interrupted_run(tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog) -> RunDetail:
+    with Journal(tmp_path / "journal.db") as journal:
+        with pytest.raises(KeyboardInterrupt):
+            run_with(
+                pipeline,
+                catalog,
+                create_executor("sequential", None),
+                create_hook_manager([]),
+                run_id="r1",
+                tracking=Tracking(journal, RunInfo("chain"), incremental=False),
+            )
+        return journal.run("r1")
+
+
+def test_the_node_running_when_the_run_is_interrupted_is_recorded_as_interrupted(
+    tmp_path: Path,
+) -> None:
+    pipeline = Pipeline(
+        [
+            node(seed, None, "d1", name="a"),
+            node(interrupt, "d1", "d2", name="b"),
+            node(quick, "d2", "d3", name="c"),
+        ]
+    )
+
+    detail = interrupted_run(tmp_path, pipeline, DataCatalog())
+
+    assert detail.status == "interrupted"
+    assert detail.error == "KeyboardInterrupt"
+    assert [(n.node_name, n.status) for n in detail.nodes] == [
+        ("a", "ran"),
+        ("b", "interrupted"),
+        ("c", "not_reached"),
+    ]
+    a, b, _ = detail.nodes
+    assert b.reason == "incremental runs are off"  # why it was running
+    assert b.error == "KeyboardInterrupt"
+    assert (b.attempts, b.saves) == (1, ())
+    assert a.ended is not None
+    assert b.started is not None
+    assert b.ended is not None
+    assert a.ended <= b.started <= b.ended
+    assert b.duration is not None
+    assert b.duration >= 0
+    assert (detail.nodes_ran, detail.nodes_interrupted, detail.nodes_not_reached) == (1, 1, 1)
+
+
+def test_an_interrupted_partitionwise_node_says_how_many_partitions_it_computed(
+    tmp_path: Path,
+) -> None:
+    out = PartitionedDataset(str(tmp_path / "out"), "json.JSONDataset", filename_suffix=".json")
+    parts = {f"p{i}": {"v": i} for i in range(5)}
+    catalog = DataCatalog({"parts": MemoryDataset(parts), "out": out})
+    pipeline = Pipeline([node(interrupt_at_third, "parts", "out", partitionwise=True)])
+
+    detail = interrupted_run(tmp_path, pipeline, catalog)
+
+    [record] = detail.nodes
+    assert record.status == "interrupted"
+    assert record.reason == "incremental runs are off; computed 2 of 5 partitions"
+    assert detail.partitions == (PartitionCount(record.node_name, "out", 2),)
 
 
 # -- catalog entries: how NodeFingerprints fingerprints them ---------------------------------

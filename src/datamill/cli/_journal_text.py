@@ -93,6 +93,7 @@ def node_counts(run: RunSummary) -> str:
         (run.nodes_ran, "ran"),
         (run.nodes_skipped, "skipped"),
         (run.nodes_failed, "failed"),
+        (run.nodes_interrupted, "interrupted"),
         (run.nodes_not_reached, "not reached"),
     )
     return ", ".join(f"{count} {status}" for count, status in counts if count) or "none recorded"

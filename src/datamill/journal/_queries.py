@@ -249,6 +249,7 @@ def _summary(row: sqlite3.Row, status: RunStatus, counts: dict[str, int]) -> Run
         nodes_ran=counts.get("ran", 0),
         nodes_skipped=counts.get("skipped", 0),
         nodes_failed=counts.get("failed", 0),
+        nodes_interrupted=counts.get("interrupted", 0),
         nodes_not_reached=counts.get("not_reached", 0),
         resumes=row["resumes"],
     )

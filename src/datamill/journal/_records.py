@@ -41,8 +41,8 @@ RunStatus = Literal["running", "succeeded", "failed", "interrupted", "crashed"]
 FinalStatus = Literal["succeeded", "failed", "interrupted"]
 """The statuses `Journal.finish_run` accepts."""
 
-NodeStatus = Literal["ran", "skipped", "failed", "not_reached"]
-"""What happened to a node in a run."""
+NodeStatus = Literal["ran", "skipped", "failed", "interrupted", "not_reached"]
+"""What happened to a node in a run (``interrupted``: it was running when its run stopped)."""
 
 DatasetRole = Literal["load", "save"]
 """Whether a node loaded or saved a dataset."""
@@ -111,7 +111,8 @@ class NodeRecord:
 
     Attributes:
         node_name: The node's full name (with its namespace).
-        status: ``"ran"``, ``"skipped"``, ``"failed"`` or ``"not_reached"``.
+        status: ``"ran"``, ``"skipped"``, ``"failed"``, ``"interrupted"`` (it was running
+            when the run was interrupted) or ``"not_reached"``.
         reason: Why, in words (``"unchanged"``, ``"code changed: clean() in nodes.py"``).
         started: When the node started (aware datetime), if it started.
         ended: When it ended.
@@ -266,6 +267,7 @@ class RunSummary:
         nodes_ran: How many node records say ``"ran"``.
         nodes_skipped: ... ``"skipped"``.
         nodes_failed: ... ``"failed"``.
+        nodes_interrupted: ... ``"interrupted"``.
         nodes_not_reached: ... ``"not_reached"``.
         resumes: The run this one resumed (finished), if it was a resume.
     """
@@ -282,6 +284,7 @@ class RunSummary:
     nodes_ran: int
     nodes_skipped: int
     nodes_failed: int
+    nodes_interrupted: int
     nodes_not_reached: int
     resumes: str | None
 

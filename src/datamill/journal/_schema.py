@@ -8,11 +8,12 @@ tables and a later schema adds one step without touching the earlier ones.
 Timestamps are fixed-width UTC text (see `datamill.journal._codec`); structured values are
 JSON text. Indexes serve the queries the runner and the command line make: the run history
 newest first (``runs_by_start``, ``runs_by_pipeline``), a run's nodes (``nodes_by_run``),
-the producers of a dataset (``datasets_saved``) and a node's committed partitions
-(``partitions_by_id``). The last successful execution of each node, per pipeline, is kept
-in ``last_success``, which stays as small as the set of nodes however many runs there were.
-A code fingerprint's components (which functions, classes and constants it covers, each
-with its own digest) are kept once in ``code``, which node records refer to.
+the producers of a dataset (``datasets_saved``), a node's committed partitions
+(``partitions_by_id``) and those of a run (``partitions_by_run``). The last successful
+execution of each node, per pipeline, is kept in ``last_success``, which stays as small as
+the set of nodes however many runs there were. A code fingerprint's components (which
+functions, classes and constants it covers, each with its own digest) are kept once in
+``code``, which node records refer to.
 """
 
 from __future__ import annotations
@@ -194,7 +195,48 @@ _V4: Final = (
     "ALTER TABLE nodes ADD COLUMN catalog TEXT",
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
+_V5: Final = (
+    # Version 5 records a node that was running when its run was interrupted as
+    # 'interrupted' (it was recorded as 'not_reached' before). The CHECK constraint can only
+    # change by rebuilding the table; ids are kept, so dataset and last_success rows still
+    # point to their node records.
+    """
+    CREATE TABLE nodes_v5 (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (run_id),
+        node_name TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('ran', 'skipped', 'failed', 'interrupted', 'not_reached')),
+        reason TEXT NOT NULL,
+        started TEXT,
+        ended TEXT,
+        duration REAL,
+        peak_memory INTEGER,
+        attempts INTEGER NOT NULL,
+        code_fingerprint TEXT,
+        params_fingerprint TEXT,
+        params_components TEXT NOT NULL,
+        input_fingerprints TEXT NOT NULL,
+        error TEXT,
+        catalog TEXT
+    )
+    """,
+    """
+    INSERT INTO nodes_v5
+    SELECT id, run_id, node_name, status, reason, started, ended, duration, peak_memory,
+        attempts, code_fingerprint, params_fingerprint, params_components,
+        input_fingerprints, error, catalog
+    FROM nodes
+    """,
+    "DROP TABLE nodes",
+    "ALTER TABLE nodes_v5 RENAME TO nodes",
+    "CREATE INDEX nodes_by_run ON nodes (run_id, status)",
+    # ... and counts the partitions a run committed (``runs show``) through an index, not
+    # by reading every partition record.
+    "CREATE INDEX partitions_by_run ON partitions (run_id)",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5)
 """``MIGRATIONS[i]``: the statements that upgrade schema version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

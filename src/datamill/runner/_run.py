@@ -153,7 +153,9 @@ def run_with(
     except BaseException as exc:
         if recorder is not None:
             status = "failed" if isinstance(exc, Exception) else "interrupted"
-            recorder.finish(status, f"{type(exc).__name__}: {exc}")
+            recorder.finish(
+                status, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            )
         raise
     if recorder is not None:
         recorder.finish("succeeded")
@@ -257,6 +259,7 @@ def _execute(
             tracker,
             on_done=None if recorder is None else recorder.done,
             before_submit=None if recorder is None else recorder.commit,
+            on_submit=None if recorder is None else recorder.submitted,
             skip=skip,
         )
     finally:

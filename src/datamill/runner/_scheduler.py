@@ -64,6 +64,7 @@ def schedule(
     *,
     on_done: Callable[[Done], None] | None = None,
     before_submit: Callable[[], None] | None = None,
+    on_submit: Callable[[NodeJob], None] | None = None,
     skip: Callable[[int], bool] | None = None,
 ) -> Outcome:
     """Run every node of ``graph`` on ``executor``, respecting dependencies.
@@ -73,11 +74,14 @@ def schedule(
         executor: Where jobs run (already started).
         make_job: Builds the job of node ``i``.
         data: Which datasets each node consumes, and what to release when.
-        on_done: Called in this thread with each job that ran, failed or not, as soon as
-            the executor reports it (before its inputs are released).
+        on_done: Called in this thread with each job the executor reports, as soon as it
+            does (before the job's inputs are released): ran, failed, or dropped unrun
+            (``started`` false).
         before_submit: Called before new jobs are submitted after jobs finished (the
             journal commits there, so every node that finished before a node starts is
             recorded before it starts).
+        on_submit: Called in this thread with each job just before it is submitted (the
+            journal notes which nodes are running, should the run be interrupted).
         skip: Called in this thread with each node that is ready to start; True skips it
             (it counts as finished, and its children may start).
     """
@@ -111,15 +115,18 @@ def schedule(
                 finished(index)
                 continue
             running += 1
-            executor.submit(make_job(index), running == 1 and not ready)
+            job = make_job(index)
+            if on_submit is not None:
+                on_submit(job)
+            executor.submit(job, running == 1 and not ready)
         if not running:  # every ready node was skipped, and nothing else can start
             break
         for done in executor.wait():
             running -= 1
-            if not done.started:
-                continue
             if on_done is not None:
                 on_done(done)
+            if not done.started:
+                continue
             if done.error is not None:
                 outcome.failures.append(done)
                 continue

@@ -44,6 +44,7 @@ from datamill.runner._incremental import (
     memory_fingerprint,
     plan_run,
 )
+from datamill.runner._job import NodeJob
 
 __all__ = ["NodeFingerprints", "Recorder", "RunInfo", "Tracking", "plan"]
 
@@ -231,6 +232,7 @@ class Recorder:
         self.memory: dict[str, str | None] = {}  # in-memory dataset -> its fingerprint
         self.saved: dict[str, str | None] = {}  # persisted dataset saved -> its fingerprint
         self.recorded: set[str] = set()
+        self._running: dict[str, tuple[NodeJob, float]] = {}  # submitted, not done: when
         self._pending: list[NodeRecord] = []
         self._must_commit = False
         self._peak: int | None = None  # the last reading of the process's peak memory
@@ -266,6 +268,9 @@ class Recorder:
         """Record a node that ran (successfully or not), to be committed by `commit`."""
         job = done.job
         n = job.node
+        del self._running[n.name]
+        if not done.started:  # dropped by the executor: recorded as not reached by `finish`
+            return
         decision = self.decisions[n.name]
         ended_at = time.time() if job.ended is None else job.ended
         started = None if job.started is None else datetime.fromtimestamp(job.started, UTC)
@@ -350,10 +355,23 @@ class Recorder:
             self._add(self._record(member, skipped, "skipped", inputs=inputs))
         return True
 
+    def submitted(self, job: NodeJob) -> None:
+        """Note that ``job``'s node is starting (see `finish`)."""
+        self._running[job.node.name] = (job, time.time())
+
     def finish(self, status: str, error: str | None = None) -> None:
-        """Record the nodes that never ran, then the run's end."""
+        """Record the nodes that did not finish, then the run's end.
+
+        A node still running (the run was interrupted, or stopped by an error outside the
+        nodes) is recorded as ``interrupted``, with how long it ran and, for a partitionwise
+        node run in this process, how many partitions it computed; the others as
+        ``not_reached``.
+        """
+        ended_at = time.time()
         for n in self.pipeline.graph.nodes:
-            if n.name not in self.recorded:
+            if n.name in self._running:
+                self._add(self._interrupted(n, *self._running[n.name], ended_at, error))
+            elif n.name not in self.recorded:
                 self._add(self._record(n, self.decisions[n.name], "not_reached"))
         self._flush()
         self.journal.finish_run(self.run_id, status, error=error)  # type: ignore[arg-type]
@@ -436,6 +454,26 @@ class Recorder:
         if duration is None or duration >= _PEAK_READ_AFTER or self._peak is None:
             self._peak = _peak_memory()
         return self._peak
+
+    def _interrupted(
+        self, n: Node, job: NodeJob, submitted: float, ended_at: float, error: str | None
+    ) -> NodeRecord:
+        decision = self.decisions[n.name]
+        reason = decision.reason
+        if job.partitions is not None:
+            reason = f"{reason}; {job.partitions.summary()}"
+        started_at = submitted if job.started is None else job.started
+        return self._record(
+            n,
+            decision,
+            "interrupted",
+            reason=reason,
+            started=datetime.fromtimestamp(started_at, UTC),
+            ended=datetime.fromtimestamp(ended_at, UTC),
+            duration=max(0.0, ended_at - started_at),
+            attempts=job.attempts,
+            error=error,
+        )
 
     def _record(
         self,
