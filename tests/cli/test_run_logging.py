@@ -13,6 +13,7 @@ import pytest
 from datamill.cli._live import LiveScreen
 from datamill.cli._logging import CONFIG_ENV, run_logging
 from datamill.cli._progress import ProgressHooks
+from datamill.runner import _process as process_module
 from tests.cli.cli_projects import Invoke, error_line
 from tests.cli.test_progress import run_params, terminal, without_codes
 from tests.project.conftest import PACKAGE, Project
@@ -88,6 +89,29 @@ def test_the_project_logs_info_on_the_console_and_in_the_run_log(
     log = run_log(chatty)
     assert log.count(f"INFO {NODE_LOGGER}: factor is 2") == 2
     assert log.count("WARNING somelib: library warning") == 2
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_node_on_a_worker_process_logs_as_in_the_main_process(
+    chatty: Project,
+    datamill: Invoke,
+    logging_state: None,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+) -> None:
+    monkeypatch.setattr(process_module, "_default_start_method", lambda: method)
+
+    result = datamill("run", "--pipeline", "chatty", "--executor", "process")
+
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if line] == [
+        f"INFO {NODE_LOGGER}: factor is 2",
+        "WARNING somelib: library warning",
+    ]
+    log = run_log(chatty)
+    assert f"INFO {NODE_LOGGER}: factor is 2" in log
+    assert "WARNING somelib: library warning" in log
+    assert "library chatter" not in log
     assert "library chatter" not in log
     assert "debug detail" not in log
     assert "INFO datamill.run: [1/1] chat" in log

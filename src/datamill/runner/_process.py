@@ -33,11 +33,18 @@ down, then ends it.
 
 The worker also measures its peak resident memory while the function runs, reported as
 ``job.peak_memory`` (see ``_process_worker.py``).
+
+Log records travel on pipes of their own, one per worker (see `_LogChannel`): a thread
+reads them as they come and has the main process's loggers handle them, so a node logs
+the same way on every executor, and a long node's records show while it runs. The worker's
+result says how many records the job sent, and the job is reported only once they were
+handled: a node's last record never comes after the line that says it finished.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import pickle
@@ -48,6 +55,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for_ready
 from multiprocessing.context import BaseContext
 from multiprocessing.queues import SimpleQueue
@@ -57,7 +65,15 @@ from datamill.errors import RunnerError
 from datamill.pipeline import Node, Pipeline, Retry
 from datamill.runner._executors import Done, _worker_count
 from datamill.runner._job import NodeJob
-from datamill.runner._process_worker import FRAME, GO, STOP, Outcome, execute, start_worker
+from datamill.runner._process_worker import (
+    FRAME,
+    GO,
+    STOP,
+    Outcome,
+    execute,
+    logging_levels,
+    start_worker,
+)
 
 __all__ = ["ProcessExecutor"]
 
@@ -123,6 +139,7 @@ class ProcessExecutor:
         self._channel: _ChunkChannel | None = None
         self._relay = _Relay(self._events)
         self._reader: threading.Thread | None = None
+        self._logs: _LogChannel | None = None
 
     def problems(self, pipeline: Pipeline) -> list[str]:
         found = []
@@ -161,11 +178,12 @@ class ProcessExecutor:
         self._streams = {}
         self._relay = _Relay(self._events)
         self._channel = _ChunkChannel(context, self.capacity)
+        self._logs = _LogChannel(context, self.capacity)
         self._pool = ProcessPoolExecutor(
             self.capacity,
             mp_context=context,
             initializer=start_worker,
-            initargs=self._channel.worker_args,
+            initargs=(*self._channel.worker_args, self._logs.writers, logging_levels()),
         )
 
     def submit(self, job: NodeJob, alone: bool) -> None:
@@ -182,6 +200,8 @@ class ProcessExecutor:
             self._streams[job.index] = _Stream(job)
         future = self._pool.submit(execute, payload)
         future.add_done_callback(lambda f: self._events.put((job, f)))
+        assert self._logs is not None
+        self._logs.start()  # once the pool has forked its workers (see `_start_reader`)
         if chunked and self._reader is None:
             self._start_reader()
 
@@ -200,6 +220,9 @@ class ProcessExecutor:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
         self._stop_reader()
+        if self._logs is not None:
+            self._logs.close()  # every worker has exited: the records left are all handled
+            self._logs = None
 
     def _start_reader(self) -> None:
         # Started with the first job that sends chunks, after the pool has forked its
@@ -270,6 +293,8 @@ class ProcessExecutor:
             return _failed(job, _worker_died(job.node, error))
         outcome = Outcome._make(future.result())
         job.attempts, job.peak_memory = outcome.attempts, outcome.peak_memory
+        if self._logs is not None:
+            self._logs.wait_for(job.index, outcome.logged)
         if stream is not None and stream.error is not None:
             return _failed(job, stream.error)
         return _outcome_done(job, outcome, chunked=stream is not None)
@@ -463,6 +488,99 @@ class _ChunkChannel:
             answer_writer.close()
         slots.close()
         self._partial.clear()
+
+
+# -- log records, main side ------------------------------------------------------------------
+
+
+class _LogChannel:
+    """The workers' log records: a pipe per worker slot, and the thread that handles them.
+
+    Each record is handled by the main process's logger of the same name (its levels,
+    filters, handlers and propagation apply), in the reader thread, as it comes. The
+    handled records of each job are counted, so that `wait_for` can hold a job's report
+    back until its records were handled.
+
+    Args:
+        context: The pool's multiprocessing context.
+        workers: How many workers the pool has.
+    """
+
+    def __init__(self, context: BaseContext, workers: int) -> None:
+        pipes = [context.Pipe(duplex=False) for _ in range(workers)]
+        self._readers = [reader for reader, _ in pipes]
+        self.writers = [writer for _, writer in pipes]
+        self._stopped, self._stopper = context.Pipe(duplex=False)
+        self._handled: dict[int, int] = {}  # job token -> records handled
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start reading (once the pool has started its workers); later calls do nothing."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._read, name="datamill-logs", daemon=True)
+            self._thread.start()
+
+    def wait_for(self, token: int, count: int) -> None:
+        """Return once ``count`` records of job ``token`` were handled."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._handled.get(token, 0) >= count or not self._on)
+            self._handled.pop(token, None)
+
+    @property
+    def _on(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def close(self) -> None:
+        """Handle the records still in the pipes, stop reading, close the pipes (once every
+        worker has exited)."""
+        if self._thread is not None:
+            self._stopper.send_bytes(b"")
+            self._thread.join()
+        for connection in (*self._readers, *self.writers, self._stopped, self._stopper):
+            connection.close()
+
+    def _read(self) -> None:
+        readers = list(self._readers)
+        while readers:
+            ready = wait_for_ready([*readers, self._stopped])
+            if self._stopped in ready:  # the workers have exited: their records are all here
+                for reader in readers:
+                    self._drain(reader)
+                break
+            for reader in [r for r in readers if r in ready]:
+                if not self._receive(reader):
+                    readers.remove(reader)
+        with self._changed:
+            self._changed.notify_all()  # `wait_for` stops waiting once reading has stopped
+
+    def _receive(self, reader: Connection) -> bool:
+        """Handle one record from ``reader``; False once its pipe is closed."""
+        try:
+            data = reader.recv_bytes()
+        except (EOFError, OSError):
+            return False
+        self._handle(data)
+        return True
+
+    def _drain(self, reader: Connection) -> None:
+        with contextlib.suppress(EOFError, OSError):
+            while reader.poll():
+                self._handle(reader.recv_bytes())
+
+    def _handle(self, data: bytes) -> None:
+        token, fields = pickle.loads(data)
+        record = logging.makeLogRecord(fields)
+        try:
+            logger = logging.getLogger(record.name)
+            if logger.isEnabledFor(record.levelno):
+                logger.handle(record)
+        except Exception:  # a failing filter: as logging does for a failing handler
+            logging.Handler().handleError(record)
+        finally:
+            with self._changed:
+                self._handled[token] = self._handled.get(token, 0) + 1
+                self._changed.notify_all()
 
 
 class _Relay:

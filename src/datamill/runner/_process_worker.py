@@ -15,6 +15,13 @@ through ``getrusage`` when that is exact, so a measure costs a few microseconds.
 or if that fails, the measure is the worker's peak since it started (``getrusage``), which
 may include earlier nodes.
 
+A worker's log records are handled by the main process, as if logged there: `start_worker`
+takes the handlers off the worker's loggers (a forked worker inherits the main process's),
+copies the main process's logger levels (a spawned one starts without them), and puts one
+handler on the root logger that pickles each record (its message formatted, its traceback
+as text) and writes it to a pipe of the worker's own. The job's `Outcome` says how many
+records it sent, so that the main process reports the job only after handling them.
+
 Ctrl-C on a terminal sends SIGINT to every process of the run. A worker takes it only
 while it runs a node, which then stops as the main process does; an idle worker ignores
 it and is ended by the pool's shutdown, rather than dying with a traceback of its own.
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import pickle
 import select
@@ -38,7 +46,17 @@ from typing import Any, NamedTuple
 
 from datamill.runner._job import Attempts, partition_chunks, started_chunks
 
-__all__ = ["FRAME", "GO", "STOP", "Outcome", "PeakMeter", "execute", "start_worker"]
+__all__ = [
+    "FRAME",
+    "GO",
+    "STOP",
+    "LogLevels",
+    "Outcome",
+    "PeakMeter",
+    "execute",
+    "logging_levels",
+    "start_worker",
+]
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 GO, STOP = b"1", b"0"  # the main process's answers to a chunk
@@ -62,6 +80,7 @@ class Outcome(NamedTuple):
             (``"error"``) or why the result cannot be pickled (``"unpicklable-result"``).
         traceback: The error's traceback text.
         chunks: How many chunks were sent to the main process.
+        logged: How many log records the job sent to the main process.
     """
 
     kind: str
@@ -70,6 +89,7 @@ class Outcome(NamedTuple):
     value: Any = None
     traceback: str | None = None
     chunks: int = 0
+    logged: int = 0
 
 
 class _UnpicklableChunkError(Exception):
@@ -202,23 +222,115 @@ else:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT
 
 
+# -- log records -------------------------------------------------------------------------------
+
+LogLevels = tuple[dict[str, tuple[int, bool]], int]
+"""The main process's logging levels: logger name ("" for the root) -> (level, disabled),
+for the loggers that set either, and the level of ``logging.disable``."""
+
+
+def logging_levels() -> LogLevels:
+    """This process's logging levels, for a worker to copy (see `LogLevels`)."""
+    root = logging.root
+    levels = {"": (root.level, root.disabled)}
+    for name, found in root.manager.loggerDict.items():
+        if isinstance(found, logging.Logger) and (found.level or found.disabled):
+            levels[name] = (found.level, found.disabled)
+    return levels, root.manager.disable
+
+
+class _LogForwarder(logging.Handler):
+    """Sends each record to the main process through the worker's log pipe.
+
+    ``token`` is the job running (-1 between jobs, e.g. for a thread the node left behind);
+    ``sent`` counts the records sent for it. `logging.Handler.handle` holds the handler's
+    lock around `emit`, so threads of one node never interleave their writes.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+        self.token = -1
+        self.sent = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            data = _pickled_record(self.token, record)
+            self.connection.send_bytes(data)
+        except Exception:
+            self.handleError(record)
+            return
+        if self.token >= 0:
+            self.sent += 1
+
+
+_TEXT_FORMATTER = logging.Formatter()
+
+
+def _pickled_record(token: int, record: logging.LogRecord) -> bytes:
+    """The record, with its message formatted and its traceback as text, and its job."""
+    fields = dict(record.__dict__)
+    fields["msg"], fields["args"] = record.getMessage(), None
+    if record.exc_info:
+        fields["exc_text"] = record.exc_text or _TEXT_FORMATTER.formatException(record.exc_info)
+        fields["exc_info"] = None
+    try:
+        return pickle.dumps((token, fields), protocol=_PROTOCOL)
+    except Exception:  # an attribute given in `extra=` that cannot be pickled: its repr
+        plain = {k: v if isinstance(v, _PLAIN) else repr(v) for k, v in fields.items()}
+        return pickle.dumps((token, plain), protocol=_PROTOCOL)
+
+
+_PLAIN = (str, int, float, bool, type(None), tuple)
+
+
+def _forward_logging(connection: Connection, levels: LogLevels) -> _LogForwarder:
+    """Route every record of this worker to the main process (see the module docstring)."""
+    named, disabled_below = levels
+    loggers = [logging.root, *logging.root.manager.loggerDict.values()]
+    for found in loggers:
+        if isinstance(found, logging.Logger):
+            found.handlers.clear()  # a forked worker's copies: the main process has them
+            found.propagate = True  # the main process applies its own propagation
+    for name, (level, disabled) in named.items():
+        found = logging.getLogger(name or None)
+        found.setLevel(level)
+        found.disabled = disabled
+    logging.disable(disabled_below)
+    forwarder = _LogForwarder(connection)
+    logging.root.addHandler(forwarder)
+    return forwarder
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+
 class _WorkerState:
     """What a worker process keeps from job to job (set up by `start_worker`)."""
 
     def __init__(self) -> None:
         self.link: _WorkerLink | None = None
         self.meter = PeakMeter()
+        self.logs: _LogForwarder | None = None
 
 
 _WORKER = _WorkerState()
 
 
-def start_worker(chunks: Connection, answers: list[Connection], slots: SimpleQueue[int]) -> None:
-    """The pool's initializer: claim a slot for chunks, open the memory meter."""
+def start_worker(
+    chunks: Connection,
+    answers: list[Connection],
+    slots: SimpleQueue[int],
+    logs: list[Connection],
+    levels: LogLevels,
+) -> None:
+    """The pool's initializer: claim a slot for chunks and log records, open the memory
+    meter, send log records to the main process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle: the main process handles Ctrl-C
     slot = slots.get()
     _WORKER.link = _WorkerLink(chunks, answers[slot], slot)
     _WORKER.meter = PeakMeter.open()
+    _WORKER.logs = _forward_logging(logs[slot], levels)
 
 
 def execute(payload: bytes) -> tuple[Any, ...]:
@@ -230,19 +342,24 @@ def execute(payload: bytes) -> tuple[Any, ...]:
         the chunk channel (see the module docstring) and return how many they sent.
     """
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C stops the node
+    logs = _WORKER.logs
+    assert logs is not None, "the pool's initializer sets logging up in every worker"
     try:
-        return _execute(payload)
+        outcome = _execute(payload, logs)
+        return tuple(outcome._replace(logged=logs.sent))
     finally:
+        logs.token = -1
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _execute(payload: bytes) -> tuple[Any, ...]:
+def _execute(payload: bytes, logs: _LogForwarder) -> Outcome:
     func, mode, args, kwargs, node_name, retry, token = pickle.loads(payload)
+    logs.token, logs.sent = token, 0
     attempts = Attempts(node_name, retry)
     meter = _WORKER.meter
     meter.reset()
     if not mode:
-        return tuple(_call(attempts, meter, lambda: func(*args, **kwargs)))
+        return _call(attempts, meter, lambda: func(*args, **kwargs))
     chunks: Callable[[], Iterator[Any]]
     if isinstance(mode, tuple):  # partitionwise: each partition is retried on its own
         attempts.count = 1
@@ -251,7 +368,7 @@ def _execute(payload: bytes) -> tuple[Any, ...]:
         )
     else:
         chunks = functools.partial(attempts.call, lambda: started_chunks(func(*args, **kwargs)))
-    return tuple(_stream(attempts, meter, chunks, token))
+    return _stream(attempts, meter, chunks, token)
 
 
 def _call(attempts: Attempts, meter: PeakMeter, call: Callable[[], Any]) -> Outcome:

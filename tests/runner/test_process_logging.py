@@ -1,0 +1,195 @@
+"""Log records of the process executor's workers are handled by the main process."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from datamill import DataCatalog, MemoryDataset, Node, Pipeline, hook_impl, node, run
+from datamill.runner import ProcessExecutor
+from datamill.runner._process import _LogChannel
+from datamill.runner._process_worker import _pickled_record
+from tests.resources import logging_funcs as f
+from tests.resources.runner_funcs import ChunkList
+
+START_METHODS = multiprocessing.get_all_start_methods()
+
+
+class Collect(logging.Handler):
+    """Keeps what it handles: ("log", message) events, and the records."""
+
+    def __init__(self, events: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.events = events
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.events.append(("log", record.getMessage()))
+
+
+class Finished:
+    """A hook that adds ("done", node) events to the same list."""
+
+    def __init__(self, events: list[tuple[str, str]]) -> None:
+        self.events = events
+
+    @hook_impl
+    def after_node_run(self, node: Node) -> None:
+        self.events.append(("done", node.name))
+
+
+@pytest.fixture
+def events() -> list[tuple[str, str]]:
+    return []
+
+
+@pytest.fixture
+def handler(events: list[tuple[str, str]]) -> Iterator[Collect]:
+    """Collects the records of the test logger (INFO and above) in the main process."""
+    logger = logging.getLogger(f.LOGGER)
+    quiet = logging.getLogger(f"{f.LOGGER}.quiet")
+    saved = logger.level, quiet.level
+    collect = Collect(events)
+    logger.setLevel(logging.INFO)
+    logger.addHandler(collect)
+    try:
+        yield collect
+    finally:
+        logger.removeHandler(collect)
+        logger.setLevel(saved[0])
+        quiet.setLevel(saved[1])
+
+
+def run_one(func: object, method: str = "fork", *, hooks: list[object] | None = None) -> object:
+    pipe = Pipeline([node(func, "a", "b", name="n")])  # type: ignore[arg-type]
+    catalog = DataCatalog({"a": MemoryDataset(1)})
+    executor = ProcessExecutor(1, start_method=method)
+    return run(pipe, catalog, executor=executor, hooks=hooks or [])
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_a_workers_records_are_handled_by_the_main_process_at_its_levels(
+    handler: Collect, method: str
+) -> None:
+    logging.getLogger(f"{f.LOGGER}.quiet").setLevel(logging.WARNING)
+
+    assert run_one(f.chatty, method) == {"b": 2}
+
+    [info, warning] = handler.records
+    assert info.getMessage() == f"info from {info.process}"  # formatted in the worker
+    assert info.process != os.getpid()
+    assert info.processName != "MainProcess"
+    assert (info.levelname, info.name, info.funcName) == ("INFO", f.LOGGER, "chatty")
+    assert (warning.levelname, warning.getMessage()) == ("WARNING", "warning of 1")
+
+
+def test_a_records_traceback_comes_as_text(handler: Collect) -> None:
+    run_one(f.failing_log)
+
+    [record] = handler.records
+    text = logging.Formatter("%(levelname)s %(message)s").format(record)
+    assert text.startswith("ERROR could not divide 1\nTraceback (most recent call last):")
+    assert text.endswith("ZeroDivisionError: division by zero")
+
+
+def test_an_attribute_that_cannot_be_pickled_comes_as_its_repr(handler: Collect) -> None:
+    run_one(f.odd_extra)
+
+    [record] = handler.records
+    assert record.getMessage() == "with a lock"
+    lock = record.__dict__["lock"]
+    assert isinstance(lock, str)
+    assert lock.startswith("<unlocked _thread.lock object")
+
+
+def test_records_from_a_thread_of_the_node_come_too(handler: Collect) -> None:
+    run_one(f.from_a_thread)
+
+    assert [r.getMessage() for r in handler.records] == ["from a thread of the node"]
+
+
+def test_a_nodes_records_are_handled_before_it_is_reported_done(
+    handler: Collect, events: list[tuple[str, str]]
+) -> None:
+    pipe = Pipeline(
+        [
+            node(f.chatty, "a", "b", name="first"),
+            node(f.logged_parts, "b", "parts", name="second"),
+            node(f.failing_log, "b", "c", name="third"),
+        ]
+    )
+    catalog = DataCatalog({"a": MemoryDataset(1), "parts": ChunkList()})
+
+    run(pipe, catalog, executor=ProcessExecutor(2, start_method="fork"), hooks=[Finished(events)])
+
+    first = events.index(("done", "first"))
+    assert {event for event in events[:first] if event[0] == "log"} == {
+        ("log", f"info from {handler.records[0].process}"),
+        ("log", "warning of 1"),
+        ("log", "info for the quiet logger"),
+    }
+    for name, messages in (("second", ["part 0", "part 1", "part 2"]), ("third", None)):
+        done = events.index(("done", name))
+        logged = [m for kind, m in events[first:done] if kind == "log"]
+        if messages is not None:
+            assert [m for m in logged if m.startswith("part")] == messages
+        else:
+            assert "could not divide 2" in logged
+
+
+def test_a_forked_worker_does_not_also_write_through_the_handlers_it_inherited(
+    handler: Collect, tmp_path: Path
+) -> None:
+    log_file = tmp_path / "run.log"
+    written = logging.FileHandler(log_file, encoding="utf-8")
+    logger = logging.getLogger(f.LOGGER)
+    logger.addHandler(written)
+    try:
+        run_one(f.chatty, "fork")
+    finally:
+        logger.removeHandler(written)
+        written.close()
+
+    assert log_file.read_text(encoding="utf-8").splitlines() == [
+        handler.records[0].getMessage(),
+        "warning of 1",
+        "info for the quiet logger",
+    ]
+
+
+def test_the_main_process_applies_its_propagation(handler: Collect) -> None:
+    quiet = logging.getLogger(f"{f.LOGGER}.quiet")
+    own: list[tuple[str, str]] = []
+    quiet_handler = Collect(own)
+    quiet.addHandler(quiet_handler)
+    quiet.propagate = False
+    try:
+        run_one(f.chatty, "spawn")
+    finally:
+        quiet.removeHandler(quiet_handler)
+        quiet.propagate = True
+
+    assert own == [("log", "info for the quiet logger")]
+    assert [r.name for r in handler.records] == [f.LOGGER, f.LOGGER]
+
+
+def test_waiting_for_a_jobs_records_returns_once_they_were_handled(handler: Collect) -> None:
+    channel = _LogChannel(multiprocessing.get_context("fork"), 1)
+    [writer] = channel.writers
+    logger = logging.getLogger(f.LOGGER)
+    for number in range(50):
+        record = logger.makeRecord(f.LOGGER, logging.INFO, "f.py", 1, "record %d", (number,), None)
+        writer.send_bytes(_pickled_record(7, record))
+    channel.start()
+    try:
+        channel.wait_for(7, 50)
+
+        assert [r.getMessage() for r in handler.records] == [f"record {n}" for n in range(50)]
+    finally:
+        channel.close()
