@@ -52,3 +52,9 @@ def logged_parts(x: int) -> Iterator[int]:
     for part in range(3):
         log.info("part %d", part)
         yield x + part
+
+
+def echo_message(message: str) -> str:
+    """Log ``message`` (a long one crosses in many frames)."""
+    log.info(message)
+    return message

@@ -13,7 +13,7 @@ import pytest
 from datamill import DataCatalog, MemoryDataset, Node, Pipeline, hook_impl, node, run
 from datamill.runner import ProcessExecutor
 from datamill.runner._process import _LogChannel
-from datamill.runner._process_worker import _pickled_record
+from datamill.runner._process_worker import FRAME, _pickled_record, send_frames
 from tests.resources import logging_funcs as f
 from tests.resources.runner_funcs import ChunkList
 
@@ -66,9 +66,11 @@ def handler(events: list[tuple[str, str]]) -> Iterator[Collect]:
         quiet.setLevel(saved[1])
 
 
-def run_one(func: object, method: str = "fork", *, hooks: list[object] | None = None) -> object:
+def run_one(
+    func: object, method: str = "fork", *, hooks: list[object] | None = None, data: object = 1
+) -> object:
     pipe = Pipeline([node(func, "a", "b", name="n")])  # type: ignore[arg-type]
-    catalog = DataCatalog({"a": MemoryDataset(1)})
+    catalog = DataCatalog({"a": MemoryDataset(data)})
     executor = ProcessExecutor(1, start_method=method)
     return run(pipe, catalog, executor=executor, hooks=hooks or [])
 
@@ -185,7 +187,7 @@ def test_waiting_for_a_jobs_records_returns_once_they_were_handled(handler: Coll
     logger = logging.getLogger(f.LOGGER)
     for number in range(50):
         record = logger.makeRecord(f.LOGGER, logging.INFO, "f.py", 1, "record %d", (number,), None)
-        writer.send_bytes(_pickled_record(7, record))
+        send_frames(writer, 0, 7, _pickled_record(record))
     channel.start()
     try:
         channel.wait_for(7, 50)
@@ -193,3 +195,28 @@ def test_waiting_for_a_jobs_records_returns_once_they_were_handled(handler: Coll
         assert [r.getMessage() for r in handler.records] == [f"record {n}" for n in range(50)]
     finally:
         channel.close()
+
+
+def test_a_record_cut_short_by_a_dying_worker_blocks_neither_the_others_nor_the_end(
+    handler: Collect,
+) -> None:
+    channel = _LogChannel(multiprocessing.get_context("fork"), 2)
+    dying, alive = channel.writers
+    logger = logging.getLogger(f.LOGGER)
+    record = logger.makeRecord(f.LOGGER, logging.INFO, "f.py", 1, "whole", (), None)
+    dying.send_bytes(FRAME.pack(0, 3, False) + b"the first frame of a long record")
+    send_frames(alive, 1, 9, _pickled_record(record))
+    channel.start()
+
+    channel.wait_for(9, 1)
+    channel.close()  # returns: the dying worker's pipe ends without the rest of its record
+
+    assert [r.getMessage() for r in handler.records] == ["whole"]
+
+
+def test_a_long_record_crosses_in_several_frames(handler: Collect) -> None:
+    message = "x" * 100_000
+
+    run_one(f.echo_message, "spawn", data=message)
+
+    assert [r.getMessage() for r in handler.records] == [message]

@@ -511,6 +511,7 @@ class _LogChannel:
         self._readers = [reader for reader, _ in pipes]
         self.writers = [writer for _, writer in pipes]
         self._stopped, self._stopper = context.Pipe(duplex=False)
+        self._partial: dict[Connection, bytearray] = {}  # the frames so far of a record
         self._handled: dict[int, int] = {}  # job token -> records handled
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -534,11 +535,14 @@ class _LogChannel:
     def close(self) -> None:
         """Handle the records still in the pipes, stop reading, close the pipes (once every
         worker has exited)."""
+        for writer in self.writers:  # the last ends open: each pipe ends once it is read
+            writer.close()
         if self._thread is not None:
             self._stopper.send_bytes(b"")
             self._thread.join()
-        for connection in (*self._readers, *self.writers, self._stopped, self._stopper):
+        for connection in (*self._readers, self._stopped, self._stopper):
             connection.close()
+        self._partial.clear()
 
     def _read(self) -> None:
         readers = list(self._readers)
@@ -555,22 +559,28 @@ class _LogChannel:
             self._changed.notify_all()  # `wait_for` stops waiting once reading has stopped
 
     def _receive(self, reader: Connection) -> bool:
-        """Handle one record from ``reader``; False once its pipe is closed."""
+        """Take one frame from ``reader``; False once its pipe is closed."""
         try:
-            data = reader.recv_bytes()
+            frame = reader.recv_bytes()  # whole: each frame was one atomic write
         except (EOFError, OSError):
             return False
-        self._handle(data)
+        _, token, last = FRAME.unpack_from(frame)
+        data = memoryview(frame)[FRAME.size :]
+        if reader in self._partial or not last:
+            self._partial.setdefault(reader, bytearray()).extend(data)
+            if not last:
+                return True
+            data = memoryview(self._partial.pop(reader))
+        self._handle(token, data)
         return True
 
     def _drain(self, reader: Connection) -> None:
         with contextlib.suppress(EOFError, OSError):
-            while reader.poll():
-                self._handle(reader.recv_bytes())
+            while reader.poll() and self._receive(reader):
+                pass
 
-    def _handle(self, data: bytes) -> None:
-        token, fields = pickle.loads(data)
-        record = logging.makeLogRecord(fields)
+    def _handle(self, token: int, data: memoryview) -> None:
+        record = logging.makeLogRecord(pickle.loads(data))
         try:
             logger = logging.getLogger(record.name)
             if logger.isEnabledFor(record.levelno):

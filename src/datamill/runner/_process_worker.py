@@ -19,8 +19,10 @@ A worker's log records are handled by the main process, as if logged there: `sta
 takes the handlers off the worker's loggers (a forked worker inherits the main process's),
 copies the main process's logger levels (a spawned one starts without them), and puts one
 handler on the root logger that pickles each record (its message formatted, its traceback
-as text) and writes it to a pipe of the worker's own. The job's `Outcome` says how many
-records it sent, so that the main process reports the job only after handling them.
+as text) and writes it to a pipe of the worker's own, in frames of one atomic write each, as
+chunks are written (a worker that dies mid-record leaves no half frame to wait for). The
+job's `Outcome` says how many records it sent, so that the main process reports the job only
+after handling them.
 
 Ctrl-C on a terminal sends SIGINT to every process of the run. A worker takes it only
 while it runs a node, which then stops as the main process does; an idle worker ignores
@@ -55,6 +57,7 @@ __all__ = [
     "PeakMeter",
     "execute",
     "logging_levels",
+    "send_frames",
     "start_worker",
 ]
 
@@ -96,6 +99,21 @@ class _UnpicklableChunkError(Exception):
     """A chunk that cannot be pickled (carries the reason)."""
 
 
+def send_frames(connection: Connection, slot: int, token: int, data: memoryview) -> None:
+    """Write ``data`` to ``connection``'s pipe in frames that each fit in one atomic write,
+    so that a reader never waits for the rest of a frame (see `FRAME`)."""
+    if _PIPE_BUF is None:  # a Windows pipe message is never split nor interleaved
+        connection.send_bytes(FRAME.pack(slot, token, True) + data)
+        return
+    fd, size = connection.fileno(), len(data)
+    for start in range(0, size, _FRAME_DATA):
+        frame = FRAME.pack(slot, token, start + _FRAME_DATA >= size)
+        frame += data[start : start + _FRAME_DATA]
+        record = _LENGTH.pack(len(frame)) + frame  # as `Connection.send_bytes` frames it
+        if os.write(fd, record) != len(record):  # one write: atomic, all or nothing
+            raise OSError("a frame was not written whole")
+
+
 class _WorkerLink:
     """A worker's end of the chunk channel (see ``_ChunkChannel`` in ``_process.py``)."""
 
@@ -106,16 +124,7 @@ class _WorkerLink:
 
     def send(self, token: int, data: memoryview) -> None:
         """Send one pickled chunk of job ``token``, frame by frame."""
-        if _PIPE_BUF is None:  # a Windows pipe message is never split nor interleaved
-            self.chunks.send_bytes(FRAME.pack(self.slot, token, True) + data)
-            return
-        fd, size = self.chunks.fileno(), len(data)
-        for start in range(0, size, _FRAME_DATA):
-            frame = FRAME.pack(self.slot, token, start + _FRAME_DATA >= size)
-            frame += data[start : start + _FRAME_DATA]
-            record = _LENGTH.pack(len(frame)) + frame  # as `Connection.send_bytes` frames it
-            if os.write(fd, record) != len(record):  # one write: atomic, all or nothing
-                raise OSError("a frame was not written whole")
+        send_frames(self.chunks, self.slot, token, data)
 
     def keep_going(self) -> bool:
         """Wait for the main process's answer to the chunk just sent."""
@@ -255,8 +264,7 @@ class _LogForwarder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            data = _pickled_record(self.token, record)
-            self.connection.send_bytes(data)
+            send_frames(self.connection, 0, self.token, _pickled_record(record))
         except Exception:
             self.handleError(record)
             return
@@ -267,18 +275,18 @@ class _LogForwarder(logging.Handler):
 _TEXT_FORMATTER = logging.Formatter()
 
 
-def _pickled_record(token: int, record: logging.LogRecord) -> bytes:
-    """The record, with its message formatted and its traceback as text, and its job."""
+def _pickled_record(record: logging.LogRecord) -> memoryview:
+    """The record's attributes, its message formatted and its traceback as text."""
     fields = dict(record.__dict__)
     fields["msg"], fields["args"] = record.getMessage(), None
     if record.exc_info:
         fields["exc_text"] = record.exc_text or _TEXT_FORMATTER.formatException(record.exc_info)
         fields["exc_info"] = None
     try:
-        return pickle.dumps((token, fields), protocol=_PROTOCOL)
+        return memoryview(pickle.dumps(fields, protocol=_PROTOCOL))
     except Exception:  # an attribute given in `extra=` that cannot be pickled: its repr
         plain = {k: v if isinstance(v, _PLAIN) else repr(v) for k, v in fields.items()}
-        return pickle.dumps((token, plain), protocol=_PROTOCOL)
+        return memoryview(pickle.dumps(plain, protocol=_PROTOCOL))
 
 
 _PLAIN = (str, int, float, bool, type(None), tuple)
