@@ -220,3 +220,22 @@ def test_a_long_record_crosses_in_several_frames(handler: Collect) -> None:
     run_one(f.echo_message, "spawn", data=message)
 
     assert [r.getMessage() for r in handler.records] == [message]
+
+
+def test_a_record_that_cannot_be_read_is_reported_and_reading_goes_on(
+    handler: Collect, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = _LogChannel(multiprocessing.get_context("fork"), 1)
+    [writer] = channel.writers
+    logger = logging.getLogger(f.LOGGER)
+    record = logger.makeRecord(f.LOGGER, logging.INFO, "f.py", 1, "after", (), None)
+    send_frames(writer, 0, 4, memoryview(b"not a pickle"))
+    send_frames(writer, 0, 4, _pickled_record(record))
+    channel.start()
+
+    with caplog.at_level(logging.WARNING, logger="datamill.runner"):
+        channel.wait_for(4, 2)
+        channel.close()
+
+    assert [r.getMessage() for r in handler.records] == ["after"]
+    assert "A log record of a worker process could not be handled" in caplog.text

@@ -77,6 +77,8 @@ from datamill.runner._process_worker import (
 
 __all__ = ["ProcessExecutor"]
 
+_log = logging.getLogger("datamill.runner")
+
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _NO_DATA = memoryview(b"")
 
@@ -546,17 +548,19 @@ class _LogChannel:
 
     def _read(self) -> None:
         readers = list(self._readers)
-        while readers:
-            ready = wait_for_ready([*readers, self._stopped])
-            if self._stopped in ready:  # the workers have exited: their records are all here
-                for reader in readers:
-                    self._drain(reader)
-                break
-            for reader in [r for r in readers if r in ready]:
-                if not self._receive(reader):
-                    readers.remove(reader)
-        with self._changed:
-            self._changed.notify_all()  # `wait_for` stops waiting once reading has stopped
+        try:
+            while readers:
+                ready = wait_for_ready([*readers, self._stopped])
+                if self._stopped in ready:  # the workers have exited: their records are here
+                    for reader in readers:
+                        self._drain(reader)
+                    break
+                for reader in [r for r in readers if r in ready]:
+                    if not self._receive(reader):
+                        readers.remove(reader)
+        finally:
+            with self._changed:
+                self._changed.notify_all()  # `wait_for` stops waiting once reading stopped
 
     def _receive(self, reader: Connection) -> bool:
         """Take one frame from ``reader``; False once its pipe is closed."""
@@ -580,13 +584,13 @@ class _LogChannel:
                 pass
 
     def _handle(self, token: int, data: memoryview) -> None:
-        record = logging.makeLogRecord(pickle.loads(data))
         try:
+            record = logging.makeLogRecord(pickle.loads(data))
             logger = logging.getLogger(record.name)
             if logger.isEnabledFor(record.levelno):
                 logger.handle(record)
-        except Exception:  # a failing filter: as logging does for a failing handler
-            logging.Handler().handleError(record)
+        except Exception:  # a record that cannot be read, a failing filter: read on
+            _log.warning("A log record of a worker process could not be handled", exc_info=True)
         finally:
             with self._changed:
                 self._handled[token] = self._handled.get(token, 0) + 1
