@@ -289,7 +289,7 @@ def _pickled_record(record: logging.LogRecord) -> memoryview:
         return memoryview(pickle.dumps(plain, protocol=_PROTOCOL))
 
 
-_PLAIN = (str, int, float, bool, type(None), tuple)
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def _forward_logging(connection: Connection, levels: LogLevels) -> _LogForwarder:
