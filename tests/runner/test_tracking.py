@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -19,16 +20,23 @@ from datamill.runner._tracking import NodeFingerprints
 
 def recorded_run(tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog) -> list[NodeRecord]:
     """Run ``pipeline`` sequentially, recorded in a new journal; its node records."""
+    return list(recorded(tmp_path, pipeline, catalog).nodes)
+
+
+def recorded(tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog) -> RunDetail:
+    """Run ``pipeline`` sequentially as run ``r1``, recorded in a new journal; the run as
+    recorded, even if the run raised (a KeyboardInterrupt goes no further)."""
     with Journal(tmp_path / "journal.db") as journal:
-        run_with(
-            pipeline,
-            catalog,
-            create_executor("sequential", None),
-            create_hook_manager([]),
-            run_id="r1",
-            tracking=Tracking(journal, RunInfo("chain"), incremental=False),
-        )
-        return journal.nodes("r1")
+        with contextlib.suppress(KeyboardInterrupt):
+            run_with(
+                pipeline,
+                catalog,
+                create_executor("sequential", None),
+                create_hook_manager([]),
+                run_id="r1",
+                tracking=Tracking(journal, RunInfo("chain"), incremental=False),
+            )
+        return journal.run("r1")
 
 
 def quick(x: int) -> int:
@@ -108,20 +116,6 @@ def interrupt_at_third(part: dict[str, int]) -> dict[str, int]:
     return part
 
 
-def interrupted_run(tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog) -> RunDetail:
-    with Journal(tmp_path / "journal.db") as journal:
-        with pytest.raises(KeyboardInterrupt):
-            run_with(
-                pipeline,
-                catalog,
-                create_executor("sequential", None),
-                create_hook_manager([]),
-                run_id="r1",
-                tracking=Tracking(journal, RunInfo("chain"), incremental=False),
-            )
-        return journal.run("r1")
-
-
 def test_the_node_running_when_the_run_is_interrupted_is_recorded_as_interrupted(
     tmp_path: Path,
 ) -> None:
@@ -133,7 +127,7 @@ def test_the_node_running_when_the_run_is_interrupted_is_recorded_as_interrupted
         ]
     )
 
-    detail = interrupted_run(tmp_path, pipeline, DataCatalog())
+    detail = recorded(tmp_path, pipeline, DataCatalog())
 
     assert detail.status == "interrupted"
     assert detail.error == "KeyboardInterrupt"
@@ -163,7 +157,7 @@ def test_an_interrupted_partitionwise_node_says_how_many_partitions_it_computed(
     catalog = DataCatalog({"parts": MemoryDataset(parts), "out": out})
     pipeline = Pipeline([node(interrupt_at_third, "parts", "out", partitionwise=True)])
 
-    detail = interrupted_run(tmp_path, pipeline, catalog)
+    detail = recorded(tmp_path, pipeline, catalog)
 
     [record] = detail.nodes
     assert record.status == "interrupted"
