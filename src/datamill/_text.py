@@ -23,3 +23,10 @@ def quoted(names: Iterable[str], limit: int = 10) -> str:
     if len(items) > limit:
         shown += f" and {len(items) - limit} more"
     return shown
+
+
+def error_text(error: BaseException) -> str:
+    """``ValueError: boom``; the class name alone when the message is empty
+    (``KeyboardInterrupt``, not ``KeyboardInterrupt: ``)."""
+    message = str(error)
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__

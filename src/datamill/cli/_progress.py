@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TextIO
 
 import click
 
-from datamill._text import quoted
+from datamill._text import error_text, quoted
 from datamill.hooks import RunParams, hook_impl
 
 if TYPE_CHECKING:
@@ -295,7 +295,7 @@ class ProgressHooks:
             with self._lock:
                 self._started.pop(node.name, None)
                 self.failed.append(node.name)
-            event = NodeFailed(node.name, f"{type(error).__name__}: {error}")
+            event = NodeFailed(node.name, error_text(error))
             self.log(event.plain())
             self.screen.node_failed(event)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pluggy
 
-from datamill._text import did_you_mean, quoted
+from datamill._text import did_you_mean, error_text, quoted
 from datamill.errors import RunnerError
 from datamill.hooks import RunParams, create_hook_manager
 from datamill.io import AbstractDataset, DataCatalog, discard_abandoned_writes
@@ -153,9 +153,7 @@ def run_with(
     except BaseException as exc:
         if recorder is not None:
             status = "failed" if isinstance(exc, Exception) else "interrupted"
-            recorder.finish(
-                status, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            )
+            recorder.finish(status, error_text(exc))
         raise
     if recorder is not None:
         recorder.finish("succeeded")
@@ -483,7 +481,7 @@ def _failure_error(
         error.__cause__ = RemoteTraceback(first.remote_traceback)
     rerun = _nodes_to_rerun(graph, outcome.finished, datasets, names)
     attempts = f" after {first.job.attempts} attempts" if first.job.attempts > 1 else ""
-    message = f"Node {first.job.node.name!r} failed{attempts}: {type(error).__name__}: {error}"
+    message = f"Node {first.job.node.name!r} failed{attempts}: {error_text(error)}"
     message += _other_failures(outcome.failures[1:])
     if recorded_as is None:
         message += "\n" + _rerun_hint(graph, rerun)

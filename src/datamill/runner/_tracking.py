@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from datamill._text import quoted
+from datamill._text import error_text, quoted
 from datamill.io import AbstractDataset, DataCatalog
 from datamill.journal import DatasetRecord, Journal, NodeRecord, NodeStatus, RunStart
 from datamill.pipeline import Node, Pipeline, is_parameter
@@ -271,26 +271,21 @@ class Recorder:
         del self._running[n.name]
         if not done.started:  # dropped by the executor: recorded as not reached by `finish`
             return
-        decision = self.decisions[n.name]
-        ended_at = time.time() if job.ended is None else job.ended
-        started = None if job.started is None else datetime.fromtimestamp(job.started, UTC)
-        ended = datetime.fromtimestamp(ended_at, UTC)
-        duration = None if job.started is None else max(0.0, ended_at - job.started)
-        if job.partitions is not None:  # say how much of a partitionwise node was computed
-            decision.reason = f"{decision.reason}; {job.partitions.summary()}"  # for summaries
-        reason = decision.reason
+        decision = _with_partitions(self.decisions[n.name], job)
+        started, ended, duration = _timing(
+            job.started, time.time() if job.ended is None else job.ended
+        )
         if done.error is not None:
             self._add(
                 self._record(
                     n,
                     decision,
                     "failed",
-                    reason=reason,
                     started=started,
                     ended=ended,
                     duration=duration,
                     attempts=job.attempts,
-                    error=f"{type(done.error).__name__}: {done.error}",
+                    error=error_text(done.error),
                 )
             )
             self._must_commit = True
@@ -304,7 +299,6 @@ class Recorder:
                 n,
                 decision,
                 "ran",
-                reason=reason,
                 inputs=inputs,
                 datasets=datasets,
                 started=started,
@@ -458,19 +452,16 @@ class Recorder:
     def _interrupted(
         self, n: Node, job: NodeJob, submitted: float, ended_at: float, error: str | None
     ) -> NodeRecord:
-        decision = self.decisions[n.name]
-        reason = decision.reason
-        if job.partitions is not None:
-            reason = f"{reason}; {job.partitions.summary()}"
+        decision = _with_partitions(self.decisions[n.name], job)
         started_at = submitted if job.started is None else job.started
+        started, ended, duration = _timing(started_at, ended_at)
         return self._record(
             n,
             decision,
             "interrupted",
-            reason=reason,
-            started=datetime.fromtimestamp(started_at, UTC),
-            ended=datetime.fromtimestamp(ended_at, UTC),
-            duration=max(0.0, ended_at - started_at),
+            started=started,
+            ended=ended,
+            duration=duration,
             attempts=job.attempts,
             error=error,
         )
@@ -481,7 +472,6 @@ class Recorder:
         decision: Decision,
         status: NodeStatus,
         *,
-        reason: str | None = None,
         inputs: Mapping[str, str | None] | None = None,
         datasets: tuple[DatasetRecord, ...] = (),
         started: datetime | None = None,
@@ -494,7 +484,7 @@ class Recorder:
         return NodeRecord(
             n.name,
             status,
-            decision.reason if reason is None else reason,
+            decision.reason,
             started,
             ended,
             duration,
@@ -513,6 +503,25 @@ class Recorder:
             datasets,
             error,
         )
+
+
+def _with_partitions(decision: Decision, job: NodeJob) -> Decision:
+    """``decision``, its reason amended with how much of a partitionwise job was computed
+    (``"forced; computed 300 of 1000 partitions"``), for the record and the run's summary."""
+    if job.partitions is not None:
+        decision.reason = f"{decision.reason}; {job.partitions.summary()}"
+    return decision
+
+
+def _timing(
+    started_at: float | None, ended_at: float
+) -> tuple[datetime | None, datetime, float | None]:
+    """A job's start and end (``time.time()`` values) as datetimes, and its duration (None
+    when its start is unknown)."""
+    if started_at is None:
+        return None, datetime.fromtimestamp(ended_at, UTC), None
+    started = datetime.fromtimestamp(started_at, UTC)
+    return started, datetime.fromtimestamp(ended_at, UTC), max(0.0, ended_at - started_at)
 
 
 def _combined(params: Mapping[str, str | None]) -> str | None:
