@@ -420,6 +420,30 @@ def _unpicklable_input(
     return "its function or an input"
 
 
+# -- frames, main side -------------------------------------------------------------------------
+
+
+class _Frames:
+    """Puts the frames that workers write (see `send_frames`) back together, per slot."""
+
+    def __init__(self) -> None:
+        self._partial: dict[int, bytearray] = {}  # the frames so far of each slot's message
+
+    def add(self, frame: bytes) -> tuple[int, int, memoryview] | None:
+        """The slot, job token and data of the message ``frame`` completes, else None."""
+        slot, token, last = FRAME.unpack_from(frame)
+        data = memoryview(frame)[FRAME.size :]
+        if slot in self._partial or not last:
+            self._partial.setdefault(slot, bytearray()).extend(data)
+            if not last:
+                return None
+            data = memoryview(self._partial.pop(slot))
+        return slot, token, data
+
+    def clear(self) -> None:
+        self._partial.clear()
+
+
 # -- the chunk channel, main side ----------------------------------------------------------
 
 
@@ -448,19 +472,14 @@ class _ChunkChannel:
             slots.put(slot)
         self.worker_args = (writer, [answer_reader for answer_reader, _ in answers], slots)
         self._stopped, self._stopper = context.Pipe(duplex=False)
-        self._partial: dict[int, bytearray] = {}  # the frames so far of each slot's chunk
+        self._frames = _Frames()
 
     def receive(self) -> tuple[int, _Chunk] | None:
         """The next whole chunk and its worker's slot; None once stopped (waits until either)."""
         while (frame := self._next_frame()) is not None:
-            slot, token, last = FRAME.unpack_from(frame)
-            data = memoryview(frame)[FRAME.size :]
-            if slot in self._partial or not last:
-                self._partial.setdefault(slot, bytearray()).extend(data)
-                if not last:
-                    continue
-                data = memoryview(self._partial.pop(slot))
-            return slot, _Chunk(token, data)
+            if (message := self._frames.add(frame)) is not None:
+                slot, token, data = message
+                return slot, _Chunk(token, data)
         return None
 
     def _next_frame(self) -> bytes | None:
@@ -489,7 +508,7 @@ class _ChunkChannel:
             answer_reader.close()
             answer_writer.close()
         slots.close()
-        self._partial.clear()
+        self._frames.clear()
 
 
 # -- log records, main side ------------------------------------------------------------------
@@ -513,7 +532,7 @@ class _LogChannel:
         self._readers = [reader for reader, _ in pipes]
         self.writers = [writer for _, writer in pipes]
         self._stopped, self._stopper = context.Pipe(duplex=False)
-        self._partial: dict[Connection, bytearray] = {}  # the frames so far of a record
+        self._frames = _Frames()
         self._handled: dict[int, int] = {}  # job token -> records handled
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -544,7 +563,7 @@ class _LogChannel:
             self._thread.join()
         for connection in (*self._readers, self._stopped, self._stopper):
             connection.close()
-        self._partial.clear()
+        self._frames.clear()
 
     def _read(self) -> None:
         readers = list(self._readers)
@@ -568,14 +587,9 @@ class _LogChannel:
             frame = reader.recv_bytes()  # whole: each frame was one atomic write
         except (EOFError, OSError):
             return False
-        _, token, last = FRAME.unpack_from(frame)
-        data = memoryview(frame)[FRAME.size :]
-        if reader in self._partial or not last:
-            self._partial.setdefault(reader, bytearray()).extend(data)
-            if not last:
-                return True
-            data = memoryview(self._partial.pop(reader))
-        self._handle(token, data)
+        if (message := self._frames.add(frame)) is not None:
+            _, token, data = message
+            self._handle(token, data)
         return True
 
     def _drain(self, reader: Connection) -> None:

@@ -256,15 +256,16 @@ class _LogForwarder(logging.Handler):
     lock around `emit`, so threads of one node never interleave their writes.
     """
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, slot: int) -> None:
         super().__init__()
         self.connection = connection
+        self.slot = slot
         self.token = -1
         self.sent = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            send_frames(self.connection, 0, self.token, _pickled_record(record))
+            send_frames(self.connection, self.slot, self.token, _pickled_record(record))
         except Exception:
             self.handleError(record)
             return
@@ -292,7 +293,7 @@ def _pickled_record(record: logging.LogRecord) -> memoryview:
 _PLAIN = (str, int, float, bool, type(None))
 
 
-def _forward_logging(connection: Connection, levels: LogLevels) -> _LogForwarder:
+def _forward_logging(connection: Connection, slot: int, levels: LogLevels) -> _LogForwarder:
     """Route every record of this worker to the main process (see the module docstring)."""
     named, disabled_below = levels
     loggers = [logging.root, *logging.root.manager.loggerDict.values()]
@@ -305,7 +306,7 @@ def _forward_logging(connection: Connection, levels: LogLevels) -> _LogForwarder
         found.setLevel(level)
         found.disabled = disabled
     logging.disable(disabled_below)
-    forwarder = _LogForwarder(connection)
+    forwarder = _LogForwarder(connection, slot)
     logging.root.addHandler(forwarder)
     return forwarder
 
@@ -338,7 +339,7 @@ def start_worker(
     slot = slots.get()
     _WORKER.link = _WorkerLink(chunks, answers[slot], slot)
     _WORKER.meter = PeakMeter.open()
-    _WORKER.logs = _forward_logging(logs[slot], levels)
+    _WORKER.logs = _forward_logging(logs[slot], slot, levels)
 
 
 def execute(payload: bytes) -> tuple[Any, ...]:
