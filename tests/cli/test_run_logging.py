@@ -40,6 +40,22 @@ def create_pipeline(**kwargs):
 
 NODE_LOGGER = f"{PACKAGE}.pipelines.chatty"
 
+PRINTING = """\
+import sys
+
+from datamill import Pipeline, node
+
+
+def shout(factor):
+    print(f"factor is {factor}")
+    print("careful", file=sys.stderr)
+    return factor
+
+
+def create_pipeline(**kwargs):
+    return Pipeline([node(shout, "params:factor", "shouted", name="shout")])
+"""
+
 LOGGING_YML = """\
 version: 1
 formatters:
@@ -112,9 +128,24 @@ def test_a_node_on_a_worker_process_logs_as_in_the_main_process(
     assert f"INFO {NODE_LOGGER}: factor is 2" in log
     assert "WARNING somelib: library warning" in log
     assert "library chatter" not in log
-    assert "library chatter" not in log
     assert "debug detail" not in log
     assert "INFO datamill.run: [1/1] chat" in log
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_what_a_node_prints_on_a_worker_process_shows_as_in_the_main_process(
+    project: Project, datamill: Invoke, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    project.write_package("pipelines/printing/__init__.py", PRINTING)
+    monkeypatch.setattr(process_module, "_default_start_method", lambda: method)
+
+    result = datamill("run", "--pipeline", "printing", "--executor", "process")
+
+    assert result.exit_code == 0, result.output
+    out = [line.strip() for line in result.stdout.splitlines()]
+    finished = next(n for n, line in enumerate(out) if line.startswith("[1/1] shout"))
+    assert out.index("factor is 2") < finished  # printed before the node is reported done
+    assert "careful" in result.stderr.splitlines()
 
 
 def test_verbose_shows_the_project_debug_records(
@@ -219,3 +250,17 @@ def test_records_logged_during_the_live_display_are_printed_above_it(
         screen.stop()
 
     assert f"INFO {NODE_LOGGER}: hello from a node" in without_codes(out.getvalue())
+
+
+def test_what_a_worker_prints_during_the_live_display_is_printed_above_it() -> None:
+    console, out = terminal()
+    screen = LiveScreen(console, auto_refresh=False)
+    hooks = ProgressHooks(lambda line: None, screen, "printing", None)
+    try:
+        hooks.before_pipeline_run(run_params(1))
+        assert screen.is_live
+        process_module._write_printed("stdout", "hello from a worker\n")
+    finally:
+        screen.stop()
+
+    assert "hello from a worker" in without_codes(out.getvalue())

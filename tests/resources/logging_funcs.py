@@ -1,4 +1,4 @@
-"""Node functions that log, for the tests of logging from worker processes.
+"""Node functions that log or print, for the tests of logging from worker processes.
 
 They live in an importable module so that the process executor's workers can import them.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -58,3 +59,18 @@ def echo_message(message: str) -> str:
     """Log ``message`` (a long one crosses in many frames)."""
     log.info(message)
     return message
+
+
+def printing(x: int) -> int:
+    """Print to both streams around a log record; the last line has no newline."""
+    print("out 1")
+    log.info("logged between")
+    print("err 1", file=sys.stderr)
+    sys.stdout.write("out 2\nout 3 ")
+    print("tail", end="")
+    return x
+
+
+def stream_facts(x: int) -> tuple[str, int, str | None]:
+    """What a library may ask of ``sys.stdout``: its type, descriptor and encoding."""
+    return type(sys.stdout).__name__, sys.stdout.fileno(), sys.stdout.encoding

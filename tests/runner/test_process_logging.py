@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
 import os
+import pickle
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +16,13 @@ import pytest
 from datamill import DataCatalog, MemoryDataset, Node, Pipeline, hook_impl, node, run
 from datamill.runner import ProcessExecutor
 from datamill.runner._process import _LogChannel
-from datamill.runner._process_worker import FRAME, _pickled_record, send_frames
+from datamill.runner._process_worker import (
+    FRAME,
+    _LogPipe,
+    _pickled_record,
+    _Printed,
+    send_frames,
+)
 from tests.resources import logging_funcs as f
 from tests.resources.runner_funcs import ChunkList
 
@@ -238,4 +247,109 @@ def test_a_record_that_cannot_be_read_is_reported_and_reading_goes_on(
         channel.close()
 
     assert [r.getMessage() for r in handler.records] == ["after"]
-    assert "A log record of a worker process could not be handled" in caplog.text
+    assert "A message of a worker process could not be handled" in caplog.text
+
+
+# -- printed text ------------------------------------------------------------------------------
+
+
+class Stream:
+    """A stand-in for ``sys.stdout`` or ``sys.stderr`` that adds (name, text) events."""
+
+    def __init__(self, name: str, events: list[tuple[str, str]]) -> None:
+        self.name = name
+        self.events = events
+
+    def write(self, text: str) -> int:
+        self.events.append((self.name, text))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_what_a_worker_prints_is_written_by_the_main_process_in_order(
+    handler: Collect,
+    events: list[tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+) -> None:
+    monkeypatch.setattr(sys, "stdout", Stream("stdout", events))
+    monkeypatch.setattr(sys, "stderr", Stream("stderr", events))
+
+    run_one(f.printing, method, hooks=[Finished(events)])
+
+    assert events == [
+        ("stdout", "out 1\n"),
+        ("log", "logged between"),
+        ("stderr", "err 1\n"),
+        ("stdout", "out 2\n"),
+        ("stdout", "out 3 tail"),  # a last line without a newline is sent at the job's end
+        ("done", "n"),
+    ]
+
+
+def test_a_workers_stdout_keeps_its_descriptor_and_encoding() -> None:
+    result = run_one(f.stream_facts, "spawn")
+
+    assert isinstance(result, dict)
+    kind, fd, encoding = result["b"]
+    assert kind == "_Printed"
+    assert fd >= 0
+    assert encoding
+
+
+class KeptPipe(_LogPipe):
+    """A log pipe that keeps the messages instead of sending them."""
+
+    def __init__(self) -> None:
+        self.messages: list[object] = []
+
+    def send(self, data: memoryview) -> None:
+        self.messages.append(pickle.loads(data))
+
+
+class BrokenPipe(_LogPipe):
+    def __init__(self) -> None:
+        pass
+
+    def send(self, data: memoryview) -> None:
+        raise BrokenPipeError("the main process is gone")
+
+
+def test_printed_text_is_sent_a_line_at_a_time_and_on_flush() -> None:
+    pipe = KeptPipe()
+    stream = _Printed("stdout", pipe, io.StringIO())
+
+    stream.write("a")
+    stream.write("b\nc\nd")
+    assert pipe.messages == [("stdout", "ab\nc\n")]
+    stream.flush()
+    stream.flush()
+    assert pipe.messages == [("stdout", "ab\nc\n"), ("stdout", "d")]
+
+
+def test_a_long_line_is_not_kept_back_whole() -> None:
+    pipe = KeptPipe()
+    stream = _Printed("stderr", pipe, io.StringIO())
+
+    stream.write("x" * 70_000)
+
+    assert pipe.messages == [("stderr", "x" * 70_000)]
+
+
+def test_printed_text_goes_to_the_workers_own_stream_when_the_pipe_is_gone() -> None:
+    original = io.StringIO()
+    stream = _Printed("stdout", BrokenPipe(), original)
+
+    print("still shown", file=stream)
+
+    assert original.getvalue() == "still shown\n"
+
+
+def test_printing_bytes_is_refused_as_by_a_text_stream() -> None:
+    stream = _Printed("stdout", KeptPipe(), io.StringIO())
+
+    with pytest.raises(TypeError, match="must be str, not bytes"):
+        stream.write(b"raw")  # type: ignore[arg-type]

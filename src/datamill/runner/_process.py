@@ -36,9 +36,10 @@ The worker also measures its peak resident memory while the function runs, repor
 
 Log records travel on pipes of their own, one per worker (see `_LogChannel`): a thread
 reads them as they come and has the main process's loggers handle them, so a node logs
-the same way on every executor, and a long node's records show while it runs. The worker's
-result says how many records the job sent, and the job is reported only once they were
-handled: a node's last record never comes after the line that says it finished.
+the same way on every executor, and a long node's records show while it runs. What a node
+prints takes the same pipes and is written to the main process's standard output or error.
+The worker's result says how many messages the job sent, and the job is reported only once
+they were handled: a node's last record never comes after the line that says it finished.
 """
 
 from __future__ import annotations
@@ -515,12 +516,14 @@ class _ChunkChannel:
 
 
 class _LogChannel:
-    """The workers' log records: a pipe per worker slot, and the thread that handles them.
+    """The workers' log records and printed text: a pipe per worker slot, and the thread
+    that handles them.
 
     Each record is handled by the main process's logger of the same name (its levels,
-    filters, handlers and propagation apply), in the reader thread, as it comes. The
-    handled records of each job are counted, so that `wait_for` can hold a job's report
-    back until its records were handled.
+    filters, handlers and propagation apply), in the reader thread, as it comes; printed
+    text is written to the main process's stream of the same name. The handled messages of
+    each job are counted, so that `wait_for` can hold a job's report back until its
+    messages were handled.
 
     Args:
         context: The pool's multiprocessing context.
@@ -544,7 +547,7 @@ class _LogChannel:
             self._thread.start()
 
     def wait_for(self, token: int, count: int) -> None:
-        """Return once ``count`` records of job ``token`` were handled."""
+        """Return once ``count`` messages of job ``token`` were handled."""
         with self._changed:
             self._changed.wait_for(lambda: self._handled.get(token, 0) >= count or not self._on)
             self._handled.pop(token, None)
@@ -599,16 +602,29 @@ class _LogChannel:
 
     def _handle(self, token: int, data: memoryview) -> None:
         try:
-            record = logging.makeLogRecord(pickle.loads(data))
-            logger = logging.getLogger(record.name)
-            if logger.isEnabledFor(record.levelno):
-                logger.handle(record)
-        except Exception:  # a record that cannot be read, a failing filter: read on
-            _log.warning("A log record of a worker process could not be handled", exc_info=True)
+            message = pickle.loads(data)
+            if isinstance(message, tuple):  # printed text: (stream name, text)
+                _write_printed(*message)
+            else:
+                record = logging.makeLogRecord(message)
+                logger = logging.getLogger(record.name)
+                if logger.isEnabledFor(record.levelno):
+                    logger.handle(record)
+        except Exception:  # a message that cannot be read, a failing filter: read on
+            _log.warning("A message of a worker process could not be handled", exc_info=True)
         finally:
             with self._changed:
                 self._handled[token] = self._handled.get(token, 0) + 1
                 self._changed.notify_all()
+
+
+def _write_printed(name: str, text: str) -> None:
+    """Write what a worker printed to this process's stream of that name (looked up now:
+    the live display replaces them while it is up)."""
+    stream = sys.stdout if name == "stdout" else sys.stderr
+    if stream is not None:
+        stream.write(text)
+        stream.flush()
 
 
 class _Relay:

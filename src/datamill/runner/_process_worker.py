@@ -20,9 +20,11 @@ takes the handlers off the worker's loggers (a forked worker inherits the main p
 copies the main process's logger levels (a spawned one starts without them), and puts one
 handler on the root logger that pickles each record (its message formatted, its traceback
 as text) and writes it to a pipe of the worker's own, in frames of one atomic write each, as
-chunks are written (a worker that dies mid-record leaves no half frame to wait for). The
-job's `Outcome` says how many records it sent, so that the main process reports the job only
-after handling them.
+chunks are written (a worker that dies mid-record leaves no half frame to wait for). What a
+node prints takes the same pipe: the worker's ``sys.stdout`` and ``sys.stderr`` send whole
+lines (and whatever is flushed), which the main process writes to its own streams of the
+same name, above a live display if one is up. The job's `Outcome` says how many messages it
+sent, so that the main process reports the job only after handling them.
 
 Ctrl-C on a terminal sends SIGINT to every process of the run. A worker takes it only
 while it runs a node, which then stops as the main process does; an idle worker ignores
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import logging
 import os
 import pickle
@@ -40,11 +43,12 @@ import select
 import signal
 import struct
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.queues import SimpleQueue
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 from datamill.runner._job import Attempts, partition_chunks, started_chunks
 
@@ -83,7 +87,8 @@ class Outcome(NamedTuple):
             (``"error"``) or why the result cannot be pickled (``"unpicklable-result"``).
         traceback: The error's traceback text.
         chunks: How many chunks were sent to the main process.
-        logged: How many log records the job sent to the main process.
+        logged: How many messages (log records, printed text) the job sent to the main
+            process.
     """
 
     kind: str
@@ -248,29 +253,119 @@ def logging_levels() -> LogLevels:
     return levels, root.manager.disable
 
 
-class _LogForwarder(logging.Handler):
-    """Sends each record to the main process through the worker's log pipe.
+class _LogPipe:
+    """A worker's end of its log pipe, shared by its log records and printed text.
 
-    ``token`` is the job running (-1 between jobs, e.g. for a thread the node left behind);
-    ``sent`` counts the records sent for it. `logging.Handler.handle` holds the handler's
-    lock around `emit`, so threads of one node never interleave their writes.
+    Each message names the job running (-1 between jobs, e.g. from a thread a node left
+    behind), and the messages of each job are counted. One message is written at a time, so
+    that the frames of two threads' messages never interleave, and a job starts and ends
+    between messages, so that its count is exact.
     """
 
     def __init__(self, connection: Connection, slot: int) -> None:
-        super().__init__()
         self.connection = connection
         self.slot = slot
-        self.token = -1
-        self.sent = 0
+        self._token = -1
+        self._sent = 0
+        self._lock = threading.Lock()
+
+    def begin(self, token: int) -> None:
+        """Count the messages sent from now on as job ``token``'s."""
+        with self._lock:
+            self._token, self._sent = token, 0
+
+    def end(self) -> int:
+        """Stop counting for the job; how many messages it sent."""
+        with self._lock:
+            self._token = -1
+            return self._sent
+
+    def send(self, data: memoryview) -> None:
+        """Send one pickled message, as the job running's."""
+        with self._lock:
+            send_frames(self.connection, self.slot, self._token, data)
+            self._sent += 1
+
+
+class _LogForwarder(logging.Handler):
+    """Sends each record to the main process through the worker's log pipe."""
+
+    def __init__(self, pipe: _LogPipe) -> None:
+        super().__init__()
+        self.pipe = pipe
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            send_frames(self.connection, self.slot, self.token, _pickled_record(record))
+            self.pipe.send(_pickled_record(record))
         except Exception:
             self.handleError(record)
-            return
-        if self.token >= 0:
-            self.sent += 1
+
+
+class _Printed(io.TextIOBase):
+    """A worker's ``sys.stdout`` or ``sys.stderr``: what a node prints goes to the main
+    process, which writes it to its own stream of that name.
+
+    Text is sent a line at a time (several if written at once) and on `flush`, so a progress
+    bar that rewrites its line and flushes is seen as it moves. If the pipe fails, text goes
+    to the stream the worker started with, as it would have without this.
+    """
+
+    _KEEP_AT_MOST = 1 << 16  # characters of a line kept back before sending them anyway
+
+    def __init__(self, name: str, pipe: _LogPipe, original: TextIO) -> None:
+        super().__init__()
+        self.name = name
+        self._pipe = pipe
+        self._original = original
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    # TextIOBase's own are read-only properties too, typed as attributes in typeshed
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._original, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._original, "errors", None)
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self._original.isatty()
+
+    def fileno(self) -> int:  # writes to the descriptor itself are not forwarded
+        return self._original.fileno()
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        with self._lock:
+            lines, newline, rest = text.rpartition("\n")
+            if newline:
+                whole, self._pending = self._pending + lines + newline, rest
+                self._send(whole)
+            else:
+                self._pending += text
+            if len(self._pending) > self._KEEP_AT_MOST:
+                self._send(self._pending)
+                self._pending = ""
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self._send(self._pending)
+                self._pending = ""
+
+    def _send(self, text: str) -> None:
+        try:
+            self._pipe.send(memoryview(pickle.dumps((self.name, text), protocol=_PROTOCOL)))
+        except Exception:  # the pipe is gone: the worker's own stream is better than nothing
+            with contextlib.suppress(Exception):
+                self._original.write(text)
+                self._original.flush()
 
 
 _TEXT_FORMATTER = logging.Formatter()
@@ -293,7 +388,7 @@ def _pickled_record(record: logging.LogRecord) -> memoryview:
 _PLAIN = (str, int, float, bool, type(None))
 
 
-def _forward_logging(connection: Connection, slot: int, levels: LogLevels) -> _LogForwarder:
+def _forward_logging(pipe: _LogPipe, levels: LogLevels) -> None:
     """Route every record of this worker to the main process (see the module docstring)."""
     named, disabled_below = levels
     loggers = [logging.root, *logging.root.manager.loggerDict.values()]
@@ -306,9 +401,18 @@ def _forward_logging(connection: Connection, slot: int, levels: LogLevels) -> _L
         found.setLevel(level)
         found.disabled = disabled
     logging.disable(disabled_below)
-    forwarder = _LogForwarder(connection, slot)
-    logging.root.addHandler(forwarder)
-    return forwarder
+    logging.root.addHandler(_LogForwarder(pipe))
+
+
+def _forward_printing(pipe: _LogPipe) -> tuple[_Printed, ...]:
+    """Send what this worker prints to the main process (see the module docstring)."""
+    printed = []
+    for name in ("stdout", "stderr"):
+        original = getattr(sys, name)
+        if original is not None:  # None: e.g. a worker of a windowed program
+            printed.append(_Printed(name, pipe, original))
+            setattr(sys, name, printed[-1])
+    return tuple(printed)
 
 
 # -- the worker ------------------------------------------------------------------------------
@@ -320,7 +424,8 @@ class _WorkerState:
     def __init__(self) -> None:
         self.link: _WorkerLink | None = None
         self.meter = PeakMeter()
-        self.logs: _LogForwarder | None = None
+        self.logs: _LogPipe | None = None
+        self.printed: tuple[_Printed, ...] = ()
 
 
 _WORKER = _WorkerState()
@@ -334,12 +439,14 @@ def start_worker(
     levels: LogLevels,
 ) -> None:
     """The pool's initializer: claim a slot for chunks and log records, open the memory
-    meter, send log records to the main process."""
+    meter, send log records and printed text to the main process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle: the main process handles Ctrl-C
     slot = slots.get()
     _WORKER.link = _WorkerLink(chunks, answers[slot], slot)
     _WORKER.meter = PeakMeter.open()
-    _WORKER.logs = _forward_logging(logs[slot], slot, levels)
+    _WORKER.logs = _LogPipe(logs[slot], slot)
+    _forward_logging(_WORKER.logs, levels)
+    _WORKER.printed = _forward_printing(_WORKER.logs)
 
 
 def execute(payload: bytes) -> tuple[Any, ...]:
@@ -355,15 +462,17 @@ def execute(payload: bytes) -> tuple[Any, ...]:
     assert logs is not None, "the pool's initializer sets logging up in every worker"
     try:
         outcome = _execute(payload, logs)
-        return tuple(outcome._replace(logged=logs.sent))
+        for stream in _WORKER.printed:  # a last line without its newline is the job's too
+            stream.flush()
     finally:
-        logs.token = -1
+        logged = logs.end()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return tuple(outcome._replace(logged=logged))
 
 
-def _execute(payload: bytes, logs: _LogForwarder) -> Outcome:
+def _execute(payload: bytes, logs: _LogPipe) -> Outcome:
     func, mode, args, kwargs, node_name, retry, token = pickle.loads(payload)
-    logs.token, logs.sent = token, 0
+    logs.begin(token)
     attempts = Attempts(node_name, retry)
     meter = _WORKER.meter
     meter.reset()
