@@ -66,6 +66,13 @@ def pid(x: int) -> int:
     return os.getpid()
 
 
+def print_pid_and_hang(x: int) -> int:
+    """Print this process's id, then wait for ever (until the process is killed)."""
+    print(os.getpid(), flush=True)
+    threading.Event().wait()
+    return x
+
+
 def die(x: int) -> int:
     os.kill(os.getpid(), signal.SIGKILL)
     return x

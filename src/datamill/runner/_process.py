@@ -32,7 +32,8 @@ says how many chunks it sent, and the job is reported only once that many were h
 down, then ends it.
 
 The worker also measures its peak resident memory while the function runs, reported as
-``job.peak_memory`` (see ``_process_worker.py``).
+``job.peak_memory``, and ends as soon as the main process does, however that ends (see
+``_process_worker.py``).
 
 Log records travel on pipes of their own, one per worker (see `_LogChannel`): a thread
 reads them as they come and has the main process's loggers handle them, so a node logs
@@ -71,6 +72,7 @@ from datamill.runner._process_worker import (
     GO,
     STOP,
     Outcome,
+    WorkerSetup,
     execute,
     logging_levels,
     start_worker,
@@ -143,6 +145,7 @@ class ProcessExecutor:
         self._relay = _Relay(self._events)
         self._reader: threading.Thread | None = None
         self._logs: _LogChannel | None = None
+        self._lifeline: tuple[Connection, Connection] | None = None
 
     def problems(self, pipeline: Pipeline) -> list[str]:
         found = []
@@ -182,11 +185,19 @@ class ProcessExecutor:
         self._relay = _Relay(self._events)
         self._channel = _ChunkChannel(context, self.capacity)
         self._logs = _LogChannel(context, self.capacity)
+        self._lifeline = context.Pipe(duplex=False)  # workers end when its write end closes
         self._pool = ProcessPoolExecutor(
             self.capacity,
             mp_context=context,
             initializer=start_worker,
-            initargs=(*self._channel.worker_args, self._logs.writers, logging_levels()),
+            initargs=(
+                WorkerSetup(
+                    *self._channel.worker_args,
+                    logs=self._logs.writers,
+                    levels=logging_levels(),
+                    lifeline=self._lifeline,
+                ),
+            ),
         )
 
     def submit(self, job: NodeJob, alone: bool) -> None:
@@ -226,6 +237,9 @@ class ProcessExecutor:
         if self._logs is not None:
             self._logs.close()  # every worker has exited: the records left are all handled
             self._logs = None
+        for end in self._lifeline or ():
+            end.close()
+        self._lifeline = None
 
     def _start_reader(self) -> None:
         # Started with the first job that sends chunks, after the pool has forked its

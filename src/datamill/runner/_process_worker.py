@@ -26,6 +26,13 @@ lines (and whatever is flushed), which the main process writes to its own stream
 same name, above a live display if one is up. The job's `Outcome` says how many messages it
 sent, so that the main process reports the job only after handling them.
 
+A worker never outlives the main process. The main process holds the only write end of a
+pipe, the *lifeline* (each worker closes the copy it may have inherited), and a thread of
+each worker waits to read from it: when the main process ends, however it ends (SIGKILL,
+the out-of-memory killer), the read fails at once and the worker exits, even in the middle
+of a node. Without this, a killed run's workers would run their nodes to the end, then wait
+for work forever, holding their memory.
+
 Ctrl-C on a terminal sends SIGINT to every process of the run. A worker takes it only
 while it runs a node, which then stops as the main process does; an idle worker ignores
 it and is ended by the pool's shutdown, rather than dying with a traceback of its own.
@@ -55,10 +62,12 @@ from datamill.runner._job import Attempts, partition_chunks, started_chunks
 __all__ = [
     "FRAME",
     "GO",
+    "ORPHANED",
     "STOP",
     "LogLevels",
     "Outcome",
     "PeakMeter",
+    "WorkerSetup",
     "execute",
     "logging_levels",
     "send_frames",
@@ -431,21 +440,53 @@ class _WorkerState:
 _WORKER = _WorkerState()
 
 
-def start_worker(
-    chunks: Connection,
-    answers: list[Connection],
-    slots: SimpleQueue[int],
-    logs: list[Connection],
-    levels: LogLevels,
-) -> None:
-    """The pool's initializer: claim a slot for chunks and log records, open the memory
-    meter, send log records and printed text to the main process."""
+ORPHANED = 70
+"""A worker's exit status when it ends because the main process ended."""
+
+
+def _end_with_the_main_process(lifeline: tuple[Connection, Connection]) -> None:
+    """Exit this worker as soon as the main process ends (see the module docstring)."""
+    reader, writer = lifeline
+    writer.close()  # this worker's copy: only the main process's must keep the pipe open
+
+    def watch() -> None:
+        with contextlib.suppress(EOFError, OSError):
+            reader.recv_bytes()  # nothing is ever sent: this returns when the main process ends
+        os._exit(ORPHANED)  # no clean-up: nobody is left to take this worker's results
+
+    threading.Thread(target=watch, name="datamill-lifeline", daemon=True).start()
+
+
+class WorkerSetup(NamedTuple):
+    """What each worker of a pool gets from the main process when it starts.
+
+    Attributes:
+        chunks: The write end of the chunk pipe, shared by all workers.
+        answers: The read ends of the answer pipes, one per slot.
+        slots: The slots not yet claimed by a worker.
+        logs: The write ends of the log pipes, one per slot.
+        levels: The main process's logging levels.
+        lifeline: Both ends of the pipe whose closing tells that the main process ended.
+    """
+
+    chunks: Connection
+    answers: list[Connection]
+    slots: SimpleQueue[int]
+    logs: list[Connection]
+    levels: LogLevels
+    lifeline: tuple[Connection, Connection]
+
+
+def start_worker(setup: WorkerSetup) -> None:
+    """The pool's initializer: end with the main process, claim a slot for chunks and log
+    records, open the memory meter, send log records and printed text to the main process."""
+    _end_with_the_main_process(setup.lifeline)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle: the main process handles Ctrl-C
-    slot = slots.get()
-    _WORKER.link = _WorkerLink(chunks, answers[slot], slot)
+    slot = setup.slots.get()
+    _WORKER.link = _WorkerLink(setup.chunks, setup.answers[slot], slot)
     _WORKER.meter = PeakMeter.open()
-    _WORKER.logs = _LogPipe(logs[slot], slot)
-    _forward_logging(_WORKER.logs, levels)
+    _WORKER.logs = _LogPipe(setup.logs[slot], slot)
+    _forward_logging(_WORKER.logs, setup.levels)
     _WORKER.printed = _forward_printing(_WORKER.logs)
 
 
