@@ -43,6 +43,12 @@ SEED_TOTAL: Final = 1
 SEED: Final = {"node": "seed", "total": SEED_TOTAL}
 GUARD: Final = 120  # seconds: only ends a hung command; no assertion depends on time
 INTERRUPTED_EXIT: Final = 130  # datamill's exit code after Ctrl-C, as shells report SIGINT
+TERMINATED_EXIT: Final = 143  # and after SIGTERM
+EXIT_AFTER = {
+    signal.SIGKILL: -signal.SIGKILL,
+    signal.SIGINT: INTERRUPTED_EXIT,
+    signal.SIGTERM: TERMINATED_EXIT,
+}
 
 EXECUTORS: Final = [
     pytest.param(["sequential"], id="sequential"),
@@ -224,15 +230,22 @@ class Chain:
         The command runs in a session of its own, so that killing its process group kills
         the executor's worker processes too.
         """
-        self.signal_when_halted(args, expected, signal.SIGKILL, **env)
+        self.signal_when_halted(args, expected, signal.SIGKILL, alone=False, **env)
 
     def signal_when_halted(
-        self, args: Iterable[str], expected: str, sent: signal.Signals, **env: str
+        self,
+        args: Iterable[str],
+        expected: str,
+        sent: signal.Signals,
+        *,
+        alone: bool = False,
+        **env: str,
     ) -> str:
         """Start ``datamill ARGS...``; once it says ``expected`` is running, send ``sent``
         to its process group (as Ctrl-C on a terminal sends SIGINT to every process of the
-        command), let it end, and return what it wrote to standard error. A command that
-        has not ended by itself `GUARD` seconds later is killed, and the test fails.
+        command), or to its main process ``alone`` (as ``kill`` does), let it end, and
+        return what it wrote to standard error. A command that has not ended by itself
+        `GUARD` seconds later is killed, and the test fails.
         """
         ready, wait = self.scratch / "ready.fifo", self.scratch / "wait.fifo"
         for fifo in (ready, wait):
@@ -254,11 +267,15 @@ class Chain:
             try:
                 said = lines.readline()
             finally:
-                _signal_group(command, sent)
+                if alone:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(command.pid, sent)
+                    command.wait()  # the watcher kills the group if it does not end by itself
+                else:
+                    _signal_group(command, sent)
                 watcher.join()
         assert said == f"{expected}\n", err.read_text(encoding="utf-8")
-        expected_code = -signal.SIGKILL if sent == signal.SIGKILL else INTERRUPTED_EXIT
-        assert command.returncode == expected_code, err.read_text(encoding="utf-8")
+        assert command.returncode == EXIT_AFTER[sent], err.read_text(encoding="utf-8")
         return err.read_text(encoding="utf-8")
 
     def ran(self) -> Counter[str]:
@@ -422,6 +439,37 @@ def test_a_run_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(
 
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stdout.startswith(f"Resuming run {interrupted.run_id} (interrupted, started ")
+    assert chain.ran() == Counter(names(range(NODES)))  # every node completed exactly once
+    assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
+
+
+@needs_fifos
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_sigterm_to_the_datamill_process_alone_stops_the_run_as_ctrl_c_does(
+    chain: Chain, executor: list[str]
+) -> None:
+    k = halted_node(f"terminate {executor[0]}")
+    args = ["run", "--pipeline", "chain", "--no-progress", "--executor", *executor]
+
+    stderr = chain.signal_when_halted(
+        args, f"n{k}", signal.SIGTERM, alone=True, MILL_HALT_IN=f"n{k}"
+    )
+
+    with Journal(chain.journal_path) as journal:
+        terminated = journal.run("latest")
+    assert terminated.status == "interrupted"
+    assert terminated.error == "Terminated: the process received SIGTERM"
+    statuses = Counter(n.status for n in terminated.nodes)
+    assert statuses == Counter({"ran": k, "interrupted": 1, "not_reached": NODES - k - 1})
+    assert stderr == (
+        f"\nTerminated: run {terminated.run_id} stopped in 'n{k}', with {k} of {NODES} "
+        "node(s) done. To finish it: datamill run --resume\n"
+    )
+    assert chain.hidden_files() == []
+
+    resumed = chain.datamill("run", "--resume")
+
+    assert resumed.returncode == 0, resumed.stderr
     assert chain.ran() == Counter(names(range(NODES)))  # every node completed exactly once
     assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
 

@@ -1,4 +1,5 @@
-"""The process executor's workers end with the main process, however it ends."""
+"""The process executor's workers follow the main process: they end when it ends, however
+it ends, and their nodes stop when it is interrupted, even by a signal sent to it alone."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ from tests.resources.runner_funcs import print_pid_and_hang
 
 pipe = Pipeline([node(print_pid_and_hang, "a", "b", name="hang")])
 executor = ProcessExecutor(2, start_method=sys.argv[1])
-run(pipe, DataCatalog({"a": MemoryDataset(1)}), executor=executor)
+try:
+    run(pipe, DataCatalog({"a": MemoryDataset(1)}), executor=executor)
+except KeyboardInterrupt:
+    print("interrupted")
 """
 
 pytestmark = pytest.mark.skipif(
@@ -33,22 +37,38 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
-def test_a_worker_ends_when_the_main_process_is_killed_in_the_middle_of_its_node(
-    method: str,
-) -> None:
+def start_run(method: str) -> tuple[subprocess.Popen[str], str]:
+    """Start a run whose node waits for ever in a worker; return once the node runs, with
+    the worker's process id."""
     main = subprocess.Popen(
         [sys.executable, "-c", RUN, method],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # the worker is in its process group, for the clean-up
+        start_new_session=True,  # the workers are in its process group, for the clean-up
     )
+    assert main.stdout is not None
+    said = main.stdout.readline()  # the node's print: it is running in the worker
+    if not said.strip().isdigit():
+        _, err = main.communicate()
+        pytest.fail(f"the run did not start its node: {said}{err}")
+    return main, said.strip()
+
+
+def clean_up(main: subprocess.Popen[str]) -> tuple[str, str]:
+    """Kill whatever is left of the run; what it wrote."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(main.pid, signal.SIGKILL)
+    return main.communicate()
+
+
+@pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
+def test_a_worker_ends_when_the_main_process_is_killed_in_the_middle_of_its_node(
+    method: str,
+) -> None:
+    main, said = start_run(method)
     try:
-        assert main.stdout is not None
-        said = main.stdout.readline()  # the node's print: it is running in the worker
-        assert said.strip().isdigit(), main.communicate()
         worker = os.pidfd_open(int(said))
         try:
             os.kill(main.pid, signal.SIGKILL)  # the main process alone, as the OOM killer does
@@ -57,8 +77,21 @@ def test_a_worker_ends_when_the_main_process_is_killed_in_the_middle_of_its_node
             ended, _, _ = select.select([worker], [], [], GUARD)  # readable once it has ended
         finally:
             os.close(worker)
-        assert ended, f"worker {said.strip()} still runs {GUARD:.0f} s after the main process"
+        assert ended, f"worker {said} still runs {GUARD:.0f} s after the main process"
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(main.pid, signal.SIGKILL)
-        main.communicate()
+        clean_up(main)
+
+
+@pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
+def test_a_sigint_to_the_main_process_alone_interrupts_the_node_running_in_a_worker(
+    method: str,
+) -> None:
+    main, _ = start_run(method)
+    try:
+        os.kill(main.pid, signal.SIGINT)  # as `kill -INT`: the worker is not signalled
+
+        returncode = main.wait(timeout=GUARD)  # before: it waited for the node to end
+    finally:
+        out, err = clean_up(main)
+    assert returncode == 0, err
+    assert out == "interrupted\n"

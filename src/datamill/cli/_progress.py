@@ -316,16 +316,18 @@ class ProgressHooks:
                 running=tuple((name, now - start) for name, start in self._started.items()),
             )
 
-    def interruption(self) -> str:
-        """What to say when the run is interrupted: how far it got, and how to finish it."""
+    def interruption(self, terminated: bool = False) -> str:
+        """What to say when the run is interrupted (by SIGTERM if ``terminated``): how far it
+        got, and how to finish it."""
+        said = "Terminated" if terminated else "Interrupted"
         with self._lock:
             if self.run_id is None:
-                return "Interrupted before any node ran."
+                return f"{said} before any node ran."
             done, total, run_id = len(self.durations), self.node_count, self.run_id
             running = list(self._started)
         where = f" in {quoted(running)}," if running else ""
         return (
-            f"Interrupted: run {run_id} stopped{where} with {done} of {total} node(s) done. "
+            f"{said}: run {run_id} stopped{where} with {done} of {total} node(s) done. "
             "To finish it: datamill run --resume"
         )
 

@@ -5,14 +5,16 @@ environment and runtime parameters, registers a hooks object that reports each n
 finishes (`datamill.cli._progress`), and runs. On a terminal the report is a live display;
 elsewhere, or with ``--no-progress``, it is plain lines. Either way every report is also
 appended as a plain line, with a timestamp, to ``<project>/logs/datamill.log``. When a node
-fails, or the run is interrupted (Ctrl-C), the message ends with how to finish the run:
-``datamill run --resume``.
+fails, or the run is interrupted (Ctrl-C, or SIGTERM, which stops a run the same way), the
+message ends with how to finish the run: ``datamill run --resume``.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
@@ -37,6 +39,7 @@ LOG_FILE: Final = Path("logs") / "datamill.log"
 _REASONS_SHOWN: Final = 20
 _RESUME_OPTIONS: Final = frozenset({"executor", "workers"})  # what --resume lets one change
 _INTERRUPTED_EXIT: Final = 130  # the shells' code for a command stopped by SIGINT
+_TERMINATED_EXIT: Final = 143  # and by SIGTERM
 
 
 @click.command()
@@ -115,14 +118,47 @@ def run(  # click passes every option by name
         modes = replace(modes, resume=resumed)
     try:
         verbose = bool(click.get_current_context().find_root().params.get("verbose"))
-        run_project(options, progress=progress, modes=modes, verbose=verbose)
+        with _sigterm_interrupts():
+            run_project(options, progress=progress, modes=modes, verbose=verbose)
     except KeyboardInterrupt as exc:
-        click.echo(f"\n{exc}" if isinstance(exc, RunInterrupted) else "\nInterrupted.", err=True)
-        raise click.exceptions.Exit(_INTERRUPTED_EXIT) from None
+        terminated = isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated)
+        said = "Terminated." if terminated else "Interrupted."
+        click.echo(f"\n{exc}" if isinstance(exc, RunInterrupted) else f"\n{said}", err=True)
+        raise click.exceptions.Exit(_TERMINATED_EXIT if terminated else _INTERRUPTED_EXIT) from None
 
 
 class RunInterrupted(KeyboardInterrupt):
-    """A run stopped by Ctrl-C; its message says how far it got and how to finish it."""
+    """A run stopped by Ctrl-C or SIGTERM; its message says how far it got and how to finish
+    it."""
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM during a run, which then
+    stops as after Ctrl-C (a `KeyboardInterrupt`, so that every layer treats it so)."""
+
+    def __init__(self) -> None:
+        super().__init__("the process received SIGTERM")
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While the block runs, SIGTERM (what ``kill``, schedulers and container runtimes send
+    first) stops the run as Ctrl-C does: the nodes running are interrupted and recorded,
+    the journal says the run was interrupted, and ``--resume`` finishes it. A second SIGTERM
+    ends the process at once, as SIGTERM does by default."""
+    if threading.current_thread() is not threading.main_thread():  # only it gets signals
+        yield
+        return
+
+    def stop(*_: object) -> None:  # a signal handler: (signal number, frame)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +330,7 @@ def _run_session(
             try:
                 outputs = _session_run(session, options, modes)
             except KeyboardInterrupt as exc:
-                message = hooks.interruption()
+                message = hooks.interruption(isinstance(exc, Terminated))
                 log(message)
                 raise RunInterrupted(message) from exc
             hooks.summary(outputs)

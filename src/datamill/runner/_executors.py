@@ -3,7 +3,8 @@
 Every executor has the same small contract: ``workers`` (how many jobs run at once),
 ``capacity`` (how many jobs the scheduler may hand over before one finishes), ``problems()``
 (checks before the run), ``start()``, ``submit(job, alone)``, ``wait()`` (block until at
-least one job finished and return the finished ones) and ``close()``. ``alone`` tells the
+least one job finished and return the finished ones), ``close()``, and optionally
+``interrupt()`` (the run was interrupted: stop the running jobs if possible). ``alone`` tells the
 executor that no other job is running or ready, so it may run this one inline, without a
 thread switch. An executor runs a job's error hooks (``job.failed``) when the job fails.
 
@@ -70,7 +71,13 @@ class Executor(Protocol):
         """Block until at least one submitted job has finished; return the finished ones."""
 
     def close(self) -> None:
-        """Release resources; running jobs have finished when the scheduler calls this."""
+        """Release resources; running jobs have finished when the scheduler calls this,
+        unless the run was interrupted.
+
+        An executor may also have ``interrupt()``, called when the run is interrupted
+        (Ctrl-C, SIGTERM) while jobs run, before ``close()``: it stops them if it can, so
+        that ``close()`` does not wait for them to finish. It is optional.
+        """
 
 
 class SequentialExecutor:
@@ -102,6 +109,9 @@ class SequentialExecutor:
     def wait(self) -> list[Done]:
         finished, self._finished = self._finished, []
         return finished
+
+    def interrupt(self) -> None:
+        return None  # a job runs in the calling thread, which the interruption stopped
 
     def close(self) -> None:
         return None
@@ -149,6 +159,9 @@ class ThreadExecutor:
         while not self._finished.empty():
             finished.append(self._finished.get_nowait())
         return finished
+
+    def interrupt(self) -> None:
+        self._stopped = True  # Python cannot stop a thread: its job finishes, no other starts
 
     def close(self) -> None:
         self._stopped = True  # if the run was interrupted, queued jobs must not start

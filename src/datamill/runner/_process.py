@@ -51,6 +51,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -226,6 +227,18 @@ class ProcessExecutor:
             if done is not None:
                 finished.append(done)
         return finished
+
+    def interrupt(self) -> None:
+        """Interrupt the nodes running in the workers, as Ctrl-C on a terminal does (the
+        terminal signals every process of the run): when the signal reached the main process
+        alone (``kill -INT``, SIGTERM), `close` must not wait for the nodes to finish. An
+        idle worker ignores it."""
+        if self._pool is None or sys.platform == "win32":  # Windows: no SIGINT to send
+            return
+        workers = getattr(self._pool, "_processes", None) or {}  # pid -> process
+        for pid in list(workers):
+            with contextlib.suppress(OSError):  # it has just exited
+                os.kill(pid, signal.SIGINT)
 
     def close(self) -> None:
         if self._pool is None:

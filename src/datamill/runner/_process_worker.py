@@ -506,8 +506,8 @@ def execute(payload: bytes) -> tuple[Any, ...]:
         for stream in _WORKER.printed:  # a last line without its newline is the job's too
             stream.flush()
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # first: a late SIGINT must not escape
         logged = logs.end()
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
     return tuple(outcome._replace(logged=logged))
 
 

@@ -260,6 +260,11 @@ def _execute(
             on_submit=None if recorder is None else recorder.submitted,
             skip=skip,
         )
+    except KeyboardInterrupt:
+        interrupt = getattr(executor, "interrupt", None)  # optional (see `Executor.close`)
+        if interrupt is not None:
+            interrupt()
+        raise
     finally:
         executor.close()
 
