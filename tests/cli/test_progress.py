@@ -518,3 +518,13 @@ def test_an_interruption_says_how_far_the_run_got_and_how_to_finish_it() -> None
         "Interrupted: run r1 stopped in 'second', with 1 of 3 node(s) done. "
         "To finish it: datamill run --resume"
     )
+    assert hooks.interruption(terminated=True) == (
+        "Terminated: run r1 stopped in 'second', with 1 of 3 node(s) done. "
+        "To finish it: datamill run --resume"
+    )
+
+
+def test_a_termination_before_any_node_says_so() -> None:
+    hooks = ProgressHooks(lambda line: None, PlainScreen(), "p", None)
+
+    assert hooks.interruption(terminated=True) == "Terminated before any node ran."

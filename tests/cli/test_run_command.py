@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,30 @@ def test_slicing_options_select_the_nodes(
     result = datamill("run", *args)
     assert result.exit_code == 0, result.output
     assert sorted(ran_nodes(result.output)) == expected
+
+
+def test_sigterm_stops_the_run_as_ctrl_c_does_and_only_while_it_runs(
+    project: Project, datamill: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    during: list[object] = []
+
+    def run_project(*args: object, **kwargs: object) -> None:
+        handler = signal.getsignal(signal.SIGTERM)
+        during.append(handler)
+        assert callable(handler)
+        handler(signal.SIGTERM, None)  # as if the signal arrived now
+        during.append(signal.getsignal(signal.SIGTERM))
+
+    monkeypatch.setattr(run_module, "run_project", run_project)
+
+    result = datamill("run")
+
+    assert result.exit_code == 143
+    assert result.stderr == "\nTerminated.\n"
+    assert during[0] is not before
+    assert len(during) == 1  # the handler raised
+    assert signal.getsignal(signal.SIGTERM) == before  # put back after the run
 
 
 def test_params_are_typed_like_yaml(project: Project, datamill: Invoke) -> None:
