@@ -4,9 +4,10 @@ Every executor has the same small contract: ``workers`` (how many jobs run at on
 ``capacity`` (how many jobs the scheduler may hand over before one finishes), ``problems()``
 (checks before the run), ``start()``, ``submit(job, alone)``, ``wait()`` (block until at
 least one job finished and return the finished ones), ``close()``, and optionally
-``interrupt()`` (the run was interrupted: stop the running jobs if possible). ``alone`` tells the
-executor that no other job is running or ready, so it may run this one inline, without a
-thread switch. An executor runs a job's error hooks (``job.failed``) when the job fails.
+``interrupt()`` (the run was interrupted: stop the running jobs if possible; only the
+process executor can). ``alone`` tells the executor that no other job is running or ready,
+so it may run this one inline, without a thread switch. An executor runs a job's error
+hooks (``job.failed``) when the job fails.
 
 Retries are the job's business: ``job.run()`` (and, in a worker process, the same
 ``Attempts`` loop around the call) retries the node's function as its policy says, so a job
@@ -110,9 +111,6 @@ class SequentialExecutor:
         finished, self._finished = self._finished, []
         return finished
 
-    def interrupt(self) -> None:
-        return None  # a job runs in the calling thread, which the interruption stopped
-
     def close(self) -> None:
         return None
 
@@ -159,9 +157,6 @@ class ThreadExecutor:
         while not self._finished.empty():
             finished.append(self._finished.get_nowait())
         return finished
-
-    def interrupt(self) -> None:
-        self._stopped = True  # Python cannot stop a thread: its job finishes, no other starts
 
     def close(self) -> None:
         self._stopped = True  # if the run was interrupted, queued jobs must not start

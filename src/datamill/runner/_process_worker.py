@@ -62,7 +62,6 @@ from datamill.runner._job import Attempts, partition_chunks, started_chunks
 __all__ = [
     "FRAME",
     "GO",
-    "ORPHANED",
     "STOP",
     "LogLevels",
     "Outcome",
