@@ -8,6 +8,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -553,6 +554,27 @@ def test_the_journal_path_setting_is_followed(project: Project, datamill: Invoke
 
     assert [line.split()[0] for line in lines(datamill("runs", "list"))] == ["Run", R1]
     assert not journal_file(project).exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "status"),
+    [
+        ("", "crashed"),
+        ("JOURNAL_STALE_AFTER = 3600\n", "running"),
+        ("JOURNAL_STALE_AFTER = None\n", "running"),
+    ],
+)
+def test_the_staleness_setting_judges_runs_of_other_machines(
+    project: Project, datamill: Invoke, journal: Journal, setting: str, status: str
+) -> None:
+    project.write_package("settings.py", setting)
+    silent = datetime.now(UTC) - timedelta(minutes=20)  # the default staleness is 10 minutes
+    start(journal, R1, host="container-4f2a.invalid", pid=1)
+    with sqlite3.connect(journal.path) as raw:
+        raw.execute("UPDATE runs SET last_seen = ? WHERE run_id = ?", (silent.isoformat(), R1))
+
+    assert lines(datamill("runs", "list"))[1].split()[4] == status
+    assert f"Status:      {status}" in datamill("runs", "show", R1).output
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from datamill.errors import JournalError
 from datamill.journal import Journal, RunStart
 from tests.journal.conftest import at, start
 
@@ -94,3 +95,23 @@ def test_a_finished_run_is_never_crashed(journal: Journal) -> None:
     journal.start_run(RunStart("r1", "__default__", started=at(0), pid=2**22 + 3))
     journal.finish_run("r1", "succeeded")
     assert journal.run("r1").status == "succeeded"
+
+
+def test_a_heartbeat_keeps_a_run_of_another_host_from_going_stale(path: Path) -> None:
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    elsewhere = RunStart("r-remote", "__default__", started=two_hours_ago, host="w9.invalid", pid=1)
+    with Journal(path, stale_after=timedelta(hours=1)) as journal:
+        journal.start_run(elsewhere)
+        assert journal.run("r-remote").status == "crashed"
+        journal.heartbeat("r-remote")
+        assert journal.run("r-remote").status == "running"
+        assert journal.run("r-remote").last_seen > two_hours_ago
+
+
+def test_a_heartbeat_of_a_finished_or_unknown_run_is_refused(journal: Journal) -> None:
+    journal.start_run(RunStart("r1", "__default__", started=at(0)))
+    journal.finish_run("r1", "succeeded")
+    with pytest.raises(JournalError, match=r"'r1' has already finished \(succeeded\)"):
+        journal.heartbeat("r1")
+    with pytest.raises(JournalError, match="r2"):
+        journal.heartbeat("r2")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from datamill.errors import ProjectError
@@ -20,6 +22,8 @@ def test_defaults_without_settings_py(project: Project) -> None:
     assert settings.conf_source is None
     assert (settings.base_env, settings.default_env) == ("base", "local")
     assert settings.journal_path == ".datamill/journal.db"
+    assert settings.journal_stale_after == 600.0
+    assert settings.journal_staleness == timedelta(minutes=10)
     assert dict(settings.config_patterns) == {}
     assert settings.retry is None
 
@@ -41,6 +45,7 @@ def test_overrides(project: Project) -> None:
         BASE_ENV = "common"
         DEFAULT_ENV = "dev"
         JOURNAL_PATH = "journal.db"
+        JOURNAL_STALE_AFTER = 3600
         CONFIG_PATTERNS = {{"spark": ["spark*.yml"]}}
         """,
     )
@@ -52,6 +57,7 @@ def test_overrides(project: Project) -> None:
     assert settings.conf_source == "settings/conf"
     assert (settings.base_env, settings.default_env) == ("common", "dev")
     assert settings.journal_path == "journal.db"
+    assert settings.journal_staleness == timedelta(hours=1)
     assert dict(settings.config_patterns) == {"spark": ("spark*.yml",)}
 
 
@@ -80,6 +86,11 @@ def test_retry_policy(project: Project, line: str, expected: Retry | None) -> No
     assert load_settings(find_project(project.root)).retry == expected
 
 
+def test_no_staleness(project: Project) -> None:
+    project.write_package("settings.py", "JOURNAL_STALE_AFTER = None\n")
+    assert load_settings(find_project(project.root)).journal_staleness is None
+
+
 def test_unknown_name_suggests_the_closest(project: Project) -> None:
     path = project.write_package("settings.py", 'EXECUTER = "thread"\n')
     with pytest.raises(ProjectError) as info:
@@ -101,6 +112,14 @@ def test_unknown_name_suggests_the_closest(project: Project) -> None:
         ("DISABLE_HOOKS_FOR_PLUGINS = 'x'", "DISABLE_HOOKS_FOR_PLUGINS must be a list of strings"),
         ("CONFIG_PATTERNS = {'spark': 'x'}", "CONFIG_PATTERNS must map configuration keys"),
         ("RETRY = -1", "RETRY must be 0 or more retries, got -1."),
+        (
+            "JOURNAL_STALE_AFTER = 60",
+            "JOURNAL_STALE_AFTER must be None or a number of seconds of at least 120 (a run "
+            "writes to the journal every 30 seconds while it goes on; a shorter staleness "
+            "would take live runs of other machines for crashed), got 60.",
+        ),
+        ("JOURNAL_STALE_AFTER = '1h'", "JOURNAL_STALE_AFTER must be None or a number of"),
+        ("JOURNAL_STALE_AFTER = True", "JOURNAL_STALE_AFTER must be None or a number of"),
         (
             "RETRY = '3'",
             "RETRY must be a number of retries, a dict of Retry arguments or a Retry(...), "

@@ -224,11 +224,11 @@ def _resumed_options(
 
 
 def _run_to_resume(run_ref: str) -> RunDetail:
+    from datamill.cli._runs import project_journal
     from datamill.journal import Journal
-    from datamill.project import find_project, load_settings, resumable_run
+    from datamill.project import resumable_run
 
-    metadata = find_project(".")
-    path = metadata.root / load_settings(metadata).journal_path
+    path, staleness = project_journal()
     if not path.exists():  # opening it would create it
         raise JournalError(
             f"Nothing to resume: there is no journal at {path} yet (no run was recorded). "
@@ -236,7 +236,7 @@ def _run_to_resume(run_ref: str) -> RunDetail:
             path=str(path),
             run_id=run_ref,
         )
-    with Journal(path) as journal:
+    with Journal(path, stale_after=staleness) as journal:
         return resumable_run(journal, run_ref)
 
 

@@ -53,7 +53,7 @@ from datamill.journal import (
     RunSummary,
 )
 
-__all__ = ["journal_path", "lineage", "runs"]
+__all__ = ["journal_path", "lineage", "project_journal", "runs"]
 
 _STATUSES: Final[dict[str, RunStatus]] = {status: status for status in get_args(RunStatus)}
 _NO_RUNS: Final = "No runs recorded yet in {path}. Run 'datamill run' first."
@@ -87,11 +87,11 @@ def runs() -> None:
 def list_runs(limit: int, statuses: tuple[str, ...], pipeline: str | None) -> None:
     """List the recorded runs, newest first."""
     chosen = parse_statuses(statuses)
-    path = journal_path()
+    path, staleness = project_journal()
     if not path.exists():  # reading must not create the journal
         click.echo(_NO_RUNS.format(path=path))
         return
-    with Journal(path) as journal:
+    with Journal(path, stale_after=staleness) as journal:
         found = journal.runs(limit=limit + 1, status=chosen, pipeline=pipeline)
         if not found:
             click.echo(_nothing_found(journal, chosen, pipeline))
@@ -599,10 +599,21 @@ def journal_path(start: str | Path = ".") -> Path:
     Raises:
         ProjectError: If ``start`` is not in a project, or its settings are invalid.
     """
+    return project_journal(start)[0]
+
+
+def project_journal(start: str | Path = ".") -> tuple[Path, timedelta | None]:
+    """Where the project in (or above) ``start`` keeps its run journal, and the staleness
+    to open it with (the ``JOURNAL_STALE_AFTER`` setting).
+
+    Raises:
+        ProjectError: If ``start`` is not in a project, or its settings are invalid.
+    """
     from datamill.project import find_project, load_settings
 
     metadata = find_project(start)
-    return metadata.root / load_settings(metadata).journal_path
+    settings = load_settings(metadata)
+    return metadata.root / settings.journal_path, settings.journal_staleness
 
 
 @contextmanager
@@ -613,8 +624,8 @@ def open_journal() -> Iterator[Journal]:
         JournalError: If the project has no journal yet (it is not created), or it cannot
             be read.
     """
-    path = journal_path()
+    path, staleness = project_journal()
     if not path.exists():
         raise JournalError(_NO_RUNS.format(path=path), path=str(path))
-    with Journal(path) as journal:
+    with Journal(path, stale_after=staleness) as journal:
         yield journal

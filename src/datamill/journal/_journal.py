@@ -183,6 +183,18 @@ class Journal:
                 )
             connection.execute(_INSERT_RUN, row)
 
+    def heartbeat(self, run_id: str) -> None:
+        """Note that run ``run_id`` is still going, when it has nothing else to record.
+
+        A run's last write is what tells a run of another machine that is still going from
+        one that died (see ``stale_after``); a runner calls this during long nodes.
+
+        Raises:
+            JournalError: If the run is not in the journal or has finished.
+        """
+        with self._write() as connection:
+            self._touch(connection, run_id)
+
     def record_node(self, run_id: str, record: NodeRecord) -> None:
         """Record what happened to one node of run ``run_id``, with its datasets.
 

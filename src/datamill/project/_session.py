@@ -150,7 +150,8 @@ class Session:
             from datamill.journal import Journal
 
             path = self.metadata.root / self.settings.journal_path
-            self._journal = self._resources.enter_context(Journal(path))
+            journal = Journal(path, stale_after=self.settings.journal_staleness)
+            self._journal = self._resources.enter_context(journal)
         return self._journal
 
     @property

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import MappingProxyType, ModuleType
 from typing import Any, Final
 
@@ -41,6 +42,10 @@ class Settings:
         base_env: The environment always loaded first.
         default_env: The environment used when none is given.
         journal_path: The run journal, relative to the project root.
+        journal_stale_after: Seconds after which a run recorded as running on another
+            machine (or container), which wrote nothing to the journal meanwhile, counts as
+            ``crashed``; ``None`` never decides so. A run writes at least every 30 seconds
+            while it goes on. Runs of this machine are judged by their process instead.
         incremental: Skip the nodes whose code, parameters and inputs are unchanged since
             their last success (``datamill run --force`` runs everything anyway).
         early_cutoff: Also skip a node that would run only because inputs are recomputed
@@ -61,12 +66,19 @@ class Settings:
     base_env: str = "base"
     default_env: str = "local"
     journal_path: str = ".datamill/journal.db"
+    journal_stale_after: float | None = 600.0
     incremental: bool = True
     early_cutoff: bool = False
     config_patterns: Mapping[str, Sequence[str]] = field(
         default_factory=lambda: MappingProxyType({})
     )
     retry: Retry | None = None
+
+    @property
+    def journal_staleness(self) -> timedelta | None:
+        """``journal_stale_after`` as the journal takes it."""
+        seconds = self.journal_stale_after
+        return None if seconds is None else timedelta(seconds=seconds)
 
 
 def load_settings(metadata: ProjectMetadata) -> Settings:
@@ -136,6 +148,22 @@ def _workers(value: Any) -> tuple[Any, str | None]:
     return value, None if ok else "must be a positive integer or None"
 
 
+def _staleness(value: Any) -> tuple[Any, str | None]:
+    if value is None:
+        return None, None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and value >= _SHORTEST_STALENESS:
+        return float(value), None
+    return value, (
+        f"must be None or a number of seconds of at least {_SHORTEST_STALENESS:.0f} (a run "
+        "writes to the journal every 30 seconds while it goes on; a shorter staleness would "
+        "take live runs of other machines for crashed)"
+    )
+
+
+_SHORTEST_STALENESS: Final = 120.0
+
+
 def _strings(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return tuple(value), None
@@ -199,6 +227,7 @@ _CHECKS: Final[Mapping[str, _Check]] = {
     "BASE_ENV": _string,
     "DEFAULT_ENV": _string,
     "JOURNAL_PATH": _string,
+    "JOURNAL_STALE_AFTER": _staleness,
     "INCREMENTAL": _bool,
     "EARLY_CUTOFF": _bool,
     "CONFIG_PATTERNS": _patterns,

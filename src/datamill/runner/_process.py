@@ -200,6 +200,11 @@ class ProcessExecutor:
                 ),
             ),
         )
+        if self._start_method == "fork":
+            # A forking pool forks every worker at its first job: give it one now, while
+            # this process may still run one thread, as the run's threads start after this.
+            self._pool.submit(int)
+        self._logs.start()
 
     def submit(self, job: NodeJob, alone: bool) -> None:
         assert self._pool is not None, "start() must be called before submit()"
@@ -215,8 +220,6 @@ class ProcessExecutor:
             self._streams[job.index] = _Stream(job)
         future = self._pool.submit(execute, payload)
         future.add_done_callback(lambda f: self._events.put((job, f)))
-        assert self._logs is not None
-        self._logs.start()  # once the pool has forked its workers (see `_start_reader`)
         if chunked and self._reader is None:
             self._start_reader()
 

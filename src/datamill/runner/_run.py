@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Sequence
@@ -248,18 +249,19 @@ def _execute(
             )
             return True
 
-    executor.start()
+    executor.start()  # before the heartbeat's thread: it may fork the workers
     try:
-        return schedule(
-            graph,
-            executor,
-            lambda i: NodeJob(i, nodes[i], ctx),
-            tracker,
-            on_done=None if recorder is None else recorder.done,
-            before_submit=None if recorder is None else recorder.commit,
-            on_submit=None if recorder is None else recorder.submitted,
-            skip=skip,
-        )
+        with contextlib.nullcontext() if recorder is None else recorder.heartbeat():
+            return schedule(
+                graph,
+                executor,
+                lambda i: NodeJob(i, nodes[i], ctx),
+                tracker,
+                on_done=None if recorder is None else recorder.done,
+                before_submit=None if recorder is None else recorder.commit,
+                on_submit=None if recorder is None else recorder.submitted,
+                skip=skip,
+            )
     except KeyboardInterrupt:
         interrupt = getattr(executor, "interrupt", None)  # optional (see `Executor.close`)
         if interrupt is not None:

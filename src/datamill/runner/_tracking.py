@@ -37,6 +37,7 @@ from datamill.runner._fingerprint_values import (
 )
 from datamill.runner._fingerprint_words import describe_changes
 from datamill.runner._fingerprints import CodeFingerprinter
+from datamill.runner._heartbeat import Heartbeat
 from datamill.runner._incremental import (
     CodeIdentity,
     Decision,
@@ -348,6 +349,10 @@ class Recorder:
             )
             self._add(self._record(member, skipped, "skipped", inputs=inputs))
         return True
+
+    def heartbeat(self) -> Heartbeat:
+        """The run's heartbeat, to keep while its nodes run (see `_heartbeat`)."""
+        return Heartbeat(self.journal, self.run_id)
 
     def submitted(self, job: NodeJob) -> None:
         """Note that ``job``'s node is starting (see `finish`)."""
