@@ -32,7 +32,7 @@ from typing import Final, TextIO
 import pytest
 
 from datamill.errors import ProjectError
-from datamill.journal import Journal
+from datamill.journal import Journal, RunStart
 from datamill.project import Session
 from tests.project.conftest import PACKAGE, Project, build_project
 
@@ -626,6 +626,21 @@ def test_resume_when_every_run_succeeded_says_there_is_nothing_to_resume(chain: 
     assert resumed.returncode == 0, resumed.stderr
     assert "Skipped 1 node(s), unchanged: n0" in resumed.stdout
     assert chain.ran() == Counter(["n0"])
+
+
+def test_datamill_run_resume_of_a_running_run_fails_and_runs_nothing(chain: Chain) -> None:
+    with Journal(chain.journal_path) as journal:  # a run of this (live) test process
+        journal.start_run(RunStart("r1", "chain"))
+
+    result = chain.datamill("run", "--resume", "r1")
+
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: Run 'r1' of pipeline 'chain' is still running (process ")
+    assert "kill -TERM" in line
+    assert chain.ran() == Counter()
+    with Journal(chain.journal_path) as journal:
+        assert [run.run_id for run in journal.runs()] == ["r1"]
 
 
 def test_resume_refuses_options_it_would_ignore(chain: Chain) -> None:

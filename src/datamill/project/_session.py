@@ -10,6 +10,7 @@ resolved against the project root, so a run behaves the same from any working fo
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -326,7 +327,8 @@ class Session:
             command: The command line, for the journal.
 
         Raises:
-            JournalError: No such run, or nothing to resume.
+            JournalError: No such run, nothing to resume, or the run (or a later run of its
+                pipeline) is still running.
             ProjectError: The run was made in another environment or with other parameters.
         """
         detail = resumable_run(self.journal, run)
@@ -508,14 +510,32 @@ def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
             that failed, was interrupted or crashed and that no resume has finished since
             (another successful run started since does not hide it).
 
+    A run still running is not finished by another: its own process goes on with it. Nor
+    is, for ``"latest"``, a run that a later run of its pipeline, still running, works over
+    again (say, a resume of it that was started in another terminal).
+
     Raises:
         JournalError: No such run (with the closest ids), or, for ``"latest"``, no run to
-            finish.
+            finish; the run is still running, or a later run of its pipeline is.
     """
     if run != LATEST_RUN:
-        return journal.run(run)
+        detail = journal.run(run)
+        if detail.status == "running":
+            raise _still_running(journal, detail, _wait_for_it(detail))
+        return detail
     found = journal.latest_run(status=RESUMABLE, skip_resumed=True)
     if found is not None:
+        going = journal.latest_run(status="running", pipeline=found.pipeline)
+        if going is not None and going.started > found.started:
+            raise _still_running(
+                journal,
+                going,
+                f"It started after run {found.run_id!r} ({found.status}), which "
+                "'datamill run --resume' would finish: both would compute the same nodes and "
+                "write the same datasets. Wait for it to end: if it fails or is stopped, "
+                "'datamill run --resume' finishes it. To finish the earlier run anyway, name "
+                f"it: datamill run --resume {found.run_id}",
+            )
         return found
     recent = journal.runs(limit=1)
     if not recent:
@@ -530,6 +550,31 @@ def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
         f"Nothing to resume: the journal {journal.path} {why}.",
         path=str(journal.path),
         run_id=LATEST_RUN,
+    )
+
+
+def _wait_for_it(run: RunDetail) -> str:
+    """How to let ``run``, still running, end before resuming it."""
+    if run.host != socket.gethostname():
+        return (
+            "Wait for it to end, or stop it where it runs. If its process is gone, the run "
+            "reads as crashed once it has been silent for the JOURNAL_STALE_AFTER setting "
+            "(it writes every 30 seconds while it goes on)."
+        )
+    return (
+        "Wait for it to end, or stop it (Ctrl-C where it runs, or "
+        f"kill -TERM {run.pid}); then: datamill run --resume {run.run_id}"
+    )
+
+
+def _still_running(journal: Journal, run: RunDetail, advice: str) -> JournalError:
+    started = run.started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    where = "" if run.host == socket.gethostname() else f" on {run.host}"
+    return JournalError(
+        f"Run {run.run_id!r} of pipeline {run.pipeline!r} is still running (process "
+        f"{run.pid}{where}, started {started}): resuming now would run beside it. {advice}",
+        path=str(journal.path),
+        run_id=run.run_id,
     )
 
 
