@@ -8,7 +8,10 @@ from datamill import DataCatalog, Pipeline, node, run
 from datamill.datasets.json import JSONDataset
 from datamill.datasets.partitions import IncrementalDataset, PartitionedDataset
 from datamill.errors import DatasetError
+from datamill.io import _file as file_module
+from datamill.io import remembered_hashes
 from tests.cloud.conftest import Store
+from tests.io.test_remembered_hashes import DictStore
 from tests.resources import partition_funcs as pf
 from tests.resources.file_datasets import HalfWrite
 
@@ -113,3 +116,57 @@ def test_partitions_of_csv_files(store: Store) -> None:
     loaded = {pid: load() for pid, load in parts.load().items()}
     assert sorted(loaded) == ["day-0", "day-1", "day-2"]
     assert loaded["day-2"]["n"].tolist() == [2]
+
+
+def test_a_fingerprint_follows_the_content_not_the_write(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Azure Blob gives no checksum of the content (its etag changes with every write, even of
+    # the same bytes): the content is hashed, from the local copy the save uploaded.
+    hashed: list[str] = []
+    real = file_module._hash_file
+
+    def recorded(fs: object, path: str) -> str:
+        hashed.append(type(fs).__name__)
+        return real(fs, path)
+
+    monkeypatch.setattr(file_module, "_hash_file", recorded)
+    dataset = JSONDataset(store.path("same.json"), credentials=store.credentials)
+    dataset.save({"v": 1})
+    first = dataset.fingerprint()
+    dataset.save({"v": 1})
+
+    assert dataset.fingerprint() == first
+    assert first is not None
+    if store.url.startswith("s3://"):
+        assert first.startswith("ETag:")  # the MD5 of the content
+        assert hashed == []
+    else:
+        assert first.startswith("blake2b:")
+        assert hashed == ["LocalFileSystem", "LocalFileSystem"]  # nothing downloaded
+    fresh = JSONDataset(dataset.filepath, credentials=store.credentials)
+    assert fresh.fingerprint() == first  # another object (a later run): hashed from the store
+    dataset.save({"v": 2})
+    assert dataset.fingerprint() != first
+
+
+def test_the_hash_of_a_large_upload_is_remembered_for_later_runs(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(file_module, "REMEMBER_FROM", 0)  # every file counts as large
+    hashes = DictStore()
+    with remembered_hashes(hashes):
+        saved = JSONDataset(store.path("large.json"), credentials=store.credentials)
+        saved.save({"v": 1})
+        monkeypatch.setattr(file_module, "_hash_file", refuse_to_hash)
+        fingerprint = JSONDataset(saved.filepath, credentials=store.credentials).fingerprint()
+
+    assert fingerprint is not None
+    assert fingerprint == saved.fingerprint()
+    if store.url.startswith("abfs://"):  # no checksum of the store's own: the upload's hash
+        assert list(hashes.hashes.values()) == [fingerprint.removeprefix("blake2b:")]
+        assert hashes.lookups == 1  # the later run found it there
+
+
+def refuse_to_hash(fs: object, path: str) -> str:
+    raise AssertionError(f"{path} was read to hash it")

@@ -13,8 +13,11 @@ and an existing version is never overwritten. A load reads ``load_version`` if g
 the latest version.
 
 **Fingerprints.** :meth:`FileDataset.fingerprint` identifies the current content cheaply:
-the object store's checksum (ETag, MD5) when it has one, else a BLAKE2 hash of the content,
-cached by size and modification time so an unchanged file is hashed once. Within
+the object store's checksum of the content (GCS's MD5 or CRC32C, S3's ETag, an MD5 the
+uploader set on an Azure blob) when it has one, else a BLAKE2 hash of the content, cached by
+size and modification stamp (an Azure blob's etag, which changes with every write even of the
+same bytes) so an unchanged file is hashed once. An object this process uploaded is hashed
+from its local copy, never downloaded again for it. Within
 `remembered_hashes` (a session's runs use its journal), the hash of a file of at least
 `REMEMBER_FROM` bytes is also kept there, so that later processes do not read an unchanged
 large file again.
@@ -80,7 +83,12 @@ SaveT = TypeVar("SaveT")
 _NEWEST_VERSIONS: Final = 8
 """How many of a versioned dataset's newest version folders `scratch_folders` names."""
 
-_CHECKSUM_KEYS = ("ETag", "etag", "md5", "content_md5", "md5Hash", "crc32c")
+_CHECKSUM_KEYS = ("md5Hash", "crc32c", "md5", "content_md5", "ETag")
+"""The keys of a filesystem's ``info`` that hold a checksum of the content, best first. Not
+the lower-case ``etag`` of Azure Blob and GCS: it names a write, not a content."""
+
+_STAMP_KEYS = ("mtime", "LastModified", "etag", "last_modified", "created")
+"""The keys of ``info`` that change when a file is written, best first."""
 
 
 class FileDataset(AbstractDataset[LoadT, SaveT]):
@@ -153,11 +161,11 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
     def _save(self, data: SaveT) -> None:
         path = self._new_save_path()
         fs = self._filesystem()
+        self._hash_cache.clear()  # before the write, which may keep the new content's hash
         if self._is_local(fs):
             self._write_local(data, path, replace=not self._versioned)
         else:
             self._write_remote(data, fs, path)
-        self._hash_cache.clear()
 
     def _exists(self) -> bool:
         if self._versioned and self._load_version is None:
@@ -230,10 +238,7 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
             info = _local_info(path) if self._is_local(fs) else fs.info(path)
         except (FileNotFoundError, DatasetError):  # no file, or no version yet
             return None
-        for key in _CHECKSUM_KEYS:
-            if info.get(key):
-                return f"{key}:{str(info[key]).strip(chr(34))}"
-        return f"blake2b:{self._content_hash(fs, path, info)}"
+        return _checksum(info) or f"blake2b:{self._content_hash(fs, path, info)}"
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -336,9 +341,28 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
             if parent:
                 fs.makedirs(parent, exist_ok=True)
             fs.put_file(temp, path)
+            self._hash_upload(fs, path, temp)
+
+    def _hash_upload(self, fs: Any, path: str, temp: str) -> None:
+        """Keep the hash of the object just uploaded to ``path`` from ``temp``, its local
+        copy, when the store gives no checksum: its fingerprint then downloads nothing."""
+        try:
+            info = fs.info(path)
+        except Exception as error:  # a cache must not fail the save
+            _log.debug("could not read back %s: %s", path, error)
+            return
+        stamp = _stamp(info)
+        if _checksum(info) is not None or stamp is None:
+            return
+        digest = _hash_file(_local_filesystem(), temp)
+        self._hash_cache[path, info.get("size"), stamp] = digest
+        if _store is not None and (info.get("size") or 0) >= REMEMBER_FROM:
+            _remember(_store, fs.unstrip_protocol(path), _stamp_key(info, stamp), digest)
 
     def _content_hash(self, fs: Any, path: str, info: Mapping[str, Any]) -> str:
-        stamp = info.get("mtime") or info.get("LastModified") or info.get("created")
+        stamp = _stamp(info)
+        if stamp is None:  # nothing tells one content from the next: hash it every time
+            return _hash_file(fs, path)
         key = (path, info.get("size"), stamp)
         cached = self._hash_cache.get(key)
         if cached is None:
@@ -349,6 +373,36 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
                 cached = _remembered_hash(store, fs, path, info, stamp)
             self._hash_cache[key] = cached
         return cached
+
+
+def _checksum(info: Mapping[str, Any]) -> str | None:
+    """The store's own checksum of a file's content, as a fingerprint, if it gives one."""
+    for key in _CHECKSUM_KEYS:
+        if info.get(key):
+            return f"{key}:{str(info[key]).strip(chr(34))}"
+    settings = info.get("content_settings")  # Azure Blob: set by some uploaders only
+    md5 = settings.get("content_md5") if isinstance(settings, Mapping) else None
+    if md5:
+        return f"content_md5:{bytes(md5).hex()}"
+    return None
+
+
+def _stamp(info: Mapping[str, Any]) -> object:
+    """What changes when the file is written (None when the filesystem tells nothing)."""
+    for key in _STAMP_KEYS:
+        if info.get(key):
+            return info[key]
+    return None
+
+
+def _stamp_key(info: Mapping[str, Any], stamp: object) -> str:
+    return f"{info.get('size')}:{stamp}:{info.get('ino') or ''}"
+
+
+def _local_filesystem() -> Any:
+    from fsspec.implementations.local import LocalFileSystem
+
+    return LocalFileSystem()
 
 
 def _is_local(fs: Any) -> bool:
@@ -381,7 +435,7 @@ def _remembered_hash(
     hash is computed and the failure logged.
     """
     url = fs.unstrip_protocol(path)
-    key = f"{info.get('size')}:{stamp}:{info.get('ino') or ''}"
+    key = _stamp_key(info, stamp)
     try:
         found = store.file_hash(url, key)
     except Exception as error:  # a cache must not fail the run
@@ -390,11 +444,15 @@ def _remembered_hash(
     if found is not None:
         return found
     digest = _hash_file(fs, path)
+    _remember(store, url, key, digest)
+    return digest
+
+
+def _remember(store: HashStore, url: str, key: str, digest: str) -> None:
     try:
         store.remember_file_hash(url, key, digest)
     except Exception as error:  # a cache must not fail the run
         _log.debug("could not keep the hash of %s: %s", url, error)
-    return digest
 
 
 def _fsync_folder(folder: str) -> None:
