@@ -53,7 +53,7 @@ from datamill.journal import (
     RunSummary,
 )
 
-__all__ = ["journal_path", "lineage", "project_journal", "runs"]
+__all__ = ["lineage", "project_journal", "runs"]
 
 _STATUSES: Final[dict[str, RunStatus]] = {status: status for status in get_args(RunStatus)}
 _NO_RUNS: Final = "No runs recorded yet in {path}. Run 'datamill run' first."
@@ -591,15 +591,6 @@ def _saved_by(producer: Producer, *, guessed: bool) -> str:
 
 
 # -- the journal -----------------------------------------------------------------------------
-
-
-def journal_path(start: str | Path = ".") -> Path:
-    """Where the project in (or above) ``start`` keeps its run journal.
-
-    Raises:
-        ProjectError: If ``start`` is not in a project, or its settings are invalid.
-    """
-    return project_journal(start)[0]
 
 
 def project_journal(start: str | Path = ".") -> tuple[Path, timedelta | None]:

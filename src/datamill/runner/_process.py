@@ -571,7 +571,7 @@ class _LogChannel:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start reading (once the pool has started its workers); later calls do nothing."""
+        """Start reading, once the pool has forked its workers (see `ProcessExecutor.start`)."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._read, name="datamill-logs", daemon=True)
             self._thread.start()
