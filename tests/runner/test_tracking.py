@@ -16,6 +16,7 @@ from datamill.journal import Journal, NodeRecord, PartitionCount, RunDetail
 from datamill.runner import RunInfo, Tracking, create_executor, run_with
 from datamill.runner import _tracking as tracking_module
 from datamill.runner._tracking import NodeFingerprints
+from tests.journal.conftest import start
 
 
 def recorded_run(tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog) -> list[NodeRecord]:
@@ -204,3 +205,36 @@ def test_a_catalog_entry_of_an_object_does_not_depend_on_its_address() -> None:
     assert " at 0x" in repr(Marker())
     assert first == second
     assert first["note"] == f"type:{__name__}.Marker"
+
+
+@pytest.mark.parametrize(
+    ("other_pipeline", "other_ended", "warned"),
+    [("chain", False, True), ("reports", False, False), ("chain", True, False)],
+    ids=["same-pipeline-running", "other-pipeline", "same-pipeline-ended"],
+)
+def test_a_run_warns_when_another_run_of_its_pipeline_is_running(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    other_pipeline: str,
+    other_ended: bool,
+    warned: bool,
+) -> None:
+    with Journal(tmp_path / "journal.db") as journal:
+        start(journal, "r0", pipeline=other_pipeline)  # by this process, which is alive
+        if other_ended:
+            journal.finish_run("r0", "succeeded")
+    pipeline = Pipeline([node(seed, None, "d1", name="a")])
+
+    with caplog.at_level("WARNING", logger="datamill.runner"):
+        run = recorded(tmp_path, pipeline, DataCatalog())
+
+    assert run.status == "succeeded"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    if not warned:
+        assert warnings == []
+        return
+    (message,) = warnings
+    assert message.startswith(
+        f"Run r0 of pipeline 'chain' is running too (process {run.pid}, started "
+    )
+    assert "both runs may compute the same nodes and write the same datasets" in message

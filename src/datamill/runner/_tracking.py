@@ -16,6 +16,8 @@ process anyway, so after a crash whatever still needs it makes them run again re
 from __future__ import annotations
 
 import hashlib
+import logging
+import socket
 import sys
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -53,6 +55,7 @@ Dataset = AbstractDataset[Any, Any]
 
 _RSS_UNIT: Final = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB
 _PEAK_READ_AFTER: Final = 0.001  # seconds: see `Recorder._process_peak`
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +255,7 @@ class Recorder:
                 resumes=info.resumes,
             )
         )
+        _warn_if_not_alone(self.journal, run_id, info.pipeline)
 
     def skipped(self) -> None:
         """Record every skipped node, with the fingerprints of its in-memory outputs."""
@@ -508,6 +512,28 @@ class Recorder:
             datasets,
             error,
         )
+
+
+def _warn_if_not_alone(journal: Journal, run_id: str, pipeline: str) -> None:
+    """Warn when another run of ``pipeline`` is running: the two may compute the same nodes
+    and write the same datasets at once (say, a scheduled run that starts before the
+    previous one ended). Runs of other pipelines are let be: they often share nothing."""
+    others = [r for r in journal.runs(None, "running", pipeline) if r.run_id != run_id]
+    if not others:
+        return
+    other = journal.run(others[0].run_id)
+    started = other.started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    where = "" if other.host == socket.gethostname() else f" on {other.host}"
+    _log.warning(
+        "Run %s of pipeline %r is running too (process %s%s, started %s): both runs may "
+        "compute the same nodes and write the same datasets. To run alone, stop this run "
+        "(Ctrl-C) and start it again once that one has ended.",
+        other.run_id,
+        pipeline,
+        other.pid,
+        where,
+        started,
+    )
 
 
 def _with_partitions(decision: Decision, job: NodeJob) -> Decision:
