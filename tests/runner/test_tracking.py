@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,15 +26,17 @@ def recorded_run(tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog) -> li
     return list(recorded(tmp_path, pipeline, catalog).nodes)
 
 
-def recorded(tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog) -> RunDetail:
-    """Run ``pipeline`` sequentially as run ``r1``, recorded in a new journal; the run as
-    recorded, even if the run raised (a KeyboardInterrupt goes no further)."""
+def recorded(
+    tmp_path: Path, pipeline: Pipeline, catalog: DataCatalog, executor: str = "sequential"
+) -> RunDetail:
+    """Run ``pipeline`` (sequentially by default) as run ``r1``, recorded in a new journal;
+    the run as recorded, even if the run raised (a KeyboardInterrupt goes no further)."""
     with Journal(tmp_path / "journal.db") as journal:
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(Exception, KeyboardInterrupt):
             run_with(
                 pipeline,
                 catalog,
-                create_executor("sequential", None),
+                create_executor(executor, None),
                 create_hook_manager([]),
                 run_id="r1",
                 tracking=Tracking(journal, RunInfo("chain"), incremental=False),
@@ -148,6 +152,48 @@ def test_the_node_running_when_the_run_is_interrupted_is_recorded_as_interrupted
     assert b.duration is not None
     assert b.duration >= 0
     assert (detail.nodes_ran, detail.nodes_interrupted, detail.nodes_not_reached) == (1, 1, 1)
+
+
+def fail(x: int) -> int:
+    raise ValueError(f"cannot take {x}")
+
+
+def die(x: int) -> int:
+    os._exit(3)  # the worker dies, as when the system kills it for lack of memory
+
+
+@pytest.mark.parametrize("stops", [fail, interrupt], ids=["failed", "interrupted"])
+def test_a_node_that_fails_or_is_interrupted_in_this_process_has_its_peak_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stops: Callable[[int], int]
+) -> None:
+    monkeypatch.setattr(tracking_module, "_peak_memory", lambda: 123_456)
+    pipeline = Pipeline([node(seed, None, "d1", name="a"), node(stops, "d1", "d2", name="b")])
+
+    _, b = recorded(tmp_path, pipeline, DataCatalog()).nodes
+
+    assert b.status in {"failed", "interrupted"}
+    assert b.peak_memory == 123_456
+
+
+def test_a_node_that_fails_in_a_worker_has_the_workers_peak_and_one_whose_worker_died_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main_peak = 123_456  # what this process would say, which is not the node's peak
+    monkeypatch.setattr(tracking_module, "_peak_memory", lambda: main_peak)
+    pipeline = Pipeline([node(seed, None, "d1", name="a"), node(fail, "d1", "d2", name="b")])
+    dying = Pipeline([node(seed, None, "d1", name="a"), node(die, "d1", "d2", name="b")])
+
+    _, failed = recorded(tmp_path / "failed", pipeline, DataCatalog(), "process").nodes
+    _, died = recorded(tmp_path / "died", dying, DataCatalog(), "process").nodes
+
+    assert failed.status == "failed"
+    assert failed.peak_memory is not None
+    assert failed.peak_memory > 1_000_000  # a Python process's resident memory, in bytes
+    assert failed.peak_memory != main_peak
+    assert died.status == "failed"
+    assert died.error is not None
+    assert "died" in died.error
+    assert died.peak_memory is None
 
 
 def test_an_interrupted_partitionwise_node_says_how_many_partitions_it_computed(

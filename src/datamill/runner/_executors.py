@@ -78,6 +78,10 @@ class Executor(Protocol):
         An executor may also have ``interrupt()``, called when the run is interrupted
         (Ctrl-C, SIGTERM) while jobs run, before ``close()``: it stops them if it can, so
         that ``close()`` does not wait for them to finish. It is optional.
+
+        So is ``measures_memory``: true for an executor that runs jobs outside this
+        process and sets each job's ``peak_memory`` itself (the process executor). For
+        the others, a node's peak memory in the journal is this process's peak.
         """
 
 

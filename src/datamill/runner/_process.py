@@ -135,6 +135,7 @@ class ProcessExecutor:
     """
 
     name = "process"
+    measures_memory = True  # each job's peak, in its worker: see `_process_worker`
 
     def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
         self.capacity = self.workers = _worker_count(workers, default=os.cpu_count() or 1)

@@ -127,6 +127,7 @@ def run_with(
             run_id,
             executor.name,
             pipeline=pipeline,
+            measures_memory=getattr(executor, "measures_memory", False),
             decisions=planned,
             datasets=by_name,
         )

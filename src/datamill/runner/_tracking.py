@@ -222,6 +222,7 @@ class Recorder:
         executor: str,
         *,
         pipeline: Pipeline,
+        measures_memory: bool = False,
         decisions: Sequence[Decision],
         datasets: Mapping[str, Dataset],
     ) -> None:
@@ -240,6 +241,7 @@ class Recorder:
         self._pending: list[NodeRecord] = []
         self._must_commit = False
         self._peak: int | None = None  # the last reading of the process's peak memory
+        self._in_process = not measures_memory  # so this process's peak covers the nodes
         info = tracking.info
         self.journal.start_run(
             RunStart(
@@ -289,6 +291,7 @@ class Recorder:
                     started=started,
                     ended=ended,
                     duration=duration,
+                    peak_memory=self._node_peak(job, duration),
                     attempts=job.attempts,
                     error=error_text(done.error),
                 )
@@ -296,9 +299,7 @@ class Recorder:
             self._must_commit = True
             return
         inputs, datasets, persisted = self._datasets(n, decision)
-        peak = job.peak_memory
-        if peak is None:
-            peak = self._process_peak(duration)
+        peak = self._node_peak(job, duration)
         self._add(
             self._record(
                 n,
@@ -447,6 +448,14 @@ class Recorder:
                 datasets.append(DatasetRecord(name, "save", None, fingerprint, False))
         return inputs, tuple(datasets), persisted
 
+    def _node_peak(self, job: NodeJob, duration: float | None) -> int | None:
+        """The peak memory to record for ``job``'s node: as its executor measured it, else,
+        when the node ran in this process, the process's peak so far (unknown for a node
+        whose worker process died, or was stopped before it reported)."""
+        if job.peak_memory is not None:
+            return job.peak_memory
+        return self._process_peak(duration) if self._in_process else None
+
     def _process_peak(self, duration: float | None) -> int | None:
         """The process's peak memory so far, read again after nodes of 1 ms or more.
 
@@ -471,6 +480,7 @@ class Recorder:
             started=started,
             ended=ended,
             duration=duration,
+            peak_memory=self._node_peak(job, None),
             attempts=job.attempts,
             error=error,
         )
