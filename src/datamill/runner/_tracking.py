@@ -299,7 +299,9 @@ class Recorder:
             self._must_commit = True
             return
         inputs, datasets, persisted = self._datasets(n, decision)
-        peak = self._node_peak(job, duration)
+        peak = job.peak_memory  # `_node_peak`, inline: this is every node's path
+        if peak is None and self._in_process:
+            peak = self._process_peak(duration)
         self._add(
             self._record(
                 n,
