@@ -461,6 +461,9 @@ def test_sigterm_to_the_datamill_process_alone_stops_the_run_as_ctrl_c_does(
     assert terminated.error == "Terminated: the process received SIGTERM"
     statuses = Counter(n.status for n in terminated.nodes)
     assert statuses == Counter({"ran": k, "interrupted": 1, "not_reached": NODES - k - 1})
+    [interrupted] = [n for n in terminated.nodes if n.status == "interrupted"]
+    assert interrupted.peak_memory is not None  # the process executor's: its worker's
+    assert interrupted.peak_memory > 1_000_000  # a Python process's, in bytes
     assert stderr == (
         f"\nTerminated: run {terminated.run_id} stopped in 'n{k}', with {k} of {NODES} "
         "node(s) done. To finish it: datamill run --resume\n"

@@ -250,6 +250,7 @@ class ProcessExecutor:
         self._relay.close()  # the workers still sending chunks are told to stop
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
+        self._note_unsettled()
         self._stop_reader()
         if self._logs is not None:
             self._logs.close()  # every worker has exited: the records left are all handled
@@ -257,6 +258,19 @@ class ProcessExecutor:
         for end in self._lifeline or ():
             end.close()
         self._lifeline = None
+
+    def _note_unsettled(self) -> None:
+        """Give the jobs whose workers returned after the run stopped (it was interrupted)
+        what their workers measured, attempts and peak memory, for the journal's record of
+        the interrupted nodes. Nothing else of them is taken: the run is over."""
+        while not self._events.empty():
+            event = self._events.get()
+            if not isinstance(event, tuple):  # a chunk or a failure: nothing measured
+                continue
+            job, future = event
+            if not future.cancelled() and future.exception() is None:
+                outcome = Outcome._make(future.result())
+                job.attempts, job.peak_memory = outcome.attempts, outcome.peak_memory
 
     def _start_reader(self) -> None:
         # Started with the first job that sends chunks, after the pool has forked its
