@@ -129,8 +129,12 @@ def test_another_programs_database_is_not_taken_over(path: Path) -> None:
 
 def test_a_folder_in_place_of_the_file_is_reported(path: Path) -> None:
     path.mkdir(parents=True)
-    with pytest.raises(JournalError, match="Cannot write the journal") as caught:
+    with pytest.raises(JournalError) as caught:
         Journal(path)
+    assert str(caught.value) == (
+        f"The journal path {path} is a folder; the journal is a file. Choose a file path "
+        f"(for example {path / 'journal.db'}), or move the folder away."
+    )
     assert caught.value.path == str(path)
 
 

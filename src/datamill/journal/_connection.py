@@ -69,6 +69,11 @@ def translate(error: sqlite3.Error, path: Path, busy_timeout: float) -> JournalE
             f"within the busy timeout ({busy_timeout:g} s). Wait for the other run to "
             "finish, or open the journal with a longer busy_timeout."
         )
+    elif name == "SQLITE_CANTOPEN" and path.is_dir():
+        message = (
+            f"The journal path {path} is a folder; the journal is a file. Choose a file "
+            f"path (for example {path / 'journal.db'}), or move the folder away."
+        )
     elif name in {"SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM"}:
         message = (
             f"Cannot write the journal {path} (SQLite: {error}). Check that the file and "
