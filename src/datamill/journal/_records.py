@@ -338,6 +338,13 @@ class RunDetail(RunSummary):
         hint = did_you_mean(name, [n.node_name for n in self.nodes])
         raise KeyError(f"Run {self.run_id!r} has no record of node {name!r}.{hint}")
 
+    def process_text(self) -> str:
+        """Which process runs it and since when, in words, with the host when it is not this
+        machine: ``"process 20869, started 2026-11-22 11:06:40"`` (local time)."""
+        started = self.started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        where = "" if self.host == socket.gethostname() else f" on {self.host}"
+        return f"process {self.pid}{where}, started {started}"
+
 
 @dataclass(frozen=True, slots=True)
 class PartitionCount:

@@ -568,11 +568,9 @@ def _wait_for_it(run: RunDetail) -> str:
 
 
 def _still_running(journal: Journal, run: RunDetail, advice: str) -> JournalError:
-    started = run.started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    where = "" if run.host == socket.gethostname() else f" on {run.host}"
     return JournalError(
-        f"Run {run.run_id!r} of pipeline {run.pipeline!r} is still running (process "
-        f"{run.pid}{where}, started {started}): resuming now would run beside it. {advice}",
+        f"Run {run.run_id!r} of pipeline {run.pipeline!r} is still running "
+        f"({run.process_text()}): resuming now would run beside it. {advice}",
         path=str(journal.path),
         run_id=run.run_id,
     )

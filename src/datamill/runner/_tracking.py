@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import socket
 import sys
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -534,17 +533,13 @@ def _warn_if_not_alone(journal: Journal, run_id: str, pipeline: str) -> None:
     if not others:
         return
     other = journal.run(others[0].run_id)
-    started = other.started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    where = "" if other.host == socket.gethostname() else f" on {other.host}"
     _log.warning(
-        "Run %s of pipeline %r is running too (process %s%s, started %s): both runs may "
-        "compute the same nodes and write the same datasets. To run alone, stop this run "
-        "(Ctrl-C) and start it again once that one has ended.",
+        "Run %s of pipeline %r is running too (%s): both runs may compute the same nodes "
+        "and write the same datasets. To run alone, stop this run (Ctrl-C) and start it "
+        "again once that one has ended.",
         other.run_id,
         pipeline,
-        other.pid,
-        where,
-        started,
+        other.process_text(),
     )
 
 
