@@ -254,5 +254,7 @@ def test_the_resume_of_a_forced_run_keeps_the_partitions_that_run_committed(
     assert resumed.returncode == 0, resumed.stderr
     # The forced run computed 0-11 again; its resume computes 12-19, and nothing twice.
     assert parts.ran() - before == Counter(pid(i) for i in range(20))
-    assert parts.latest_reason() == "forced; computed 8 of 20 partitions (12 committed earlier)"
+    assert parts.latest_reason() == (
+        "forced in the resumed run; computed 8 of 20 partitions (12 committed earlier)"
+    )
     assert parts.outputs() == expected(range(20))

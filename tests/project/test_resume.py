@@ -563,9 +563,15 @@ def test_a_resume_that_fails_is_what_the_next_resume_finishes(chain: Chain) -> N
     assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
 
 
-@pytest.mark.parametrize("run_all", [["--force"], ["--no-incremental"]])
+@pytest.mark.parametrize(
+    ("run_all", "why"),
+    [
+        (["--force"], "forced in the resumed run"),
+        (["--no-incremental"], "incremental runs were off in the resumed run"),
+    ],
+)
 def test_resuming_a_run_that_ran_everything_runs_everything_it_did_not_finish(
-    chain: Chain, run_all: list[str]
+    chain: Chain, run_all: list[str], why: str
 ) -> None:
     assert chain.datamill("run", "--pipeline", "chain").returncode == 0
     failed = chain.datamill("run", "--pipeline", "chain", *run_all, MILL_FAIL_IN="n20")
@@ -580,7 +586,8 @@ def test_resuming_a_run_that_ran_everything_runs_everything_it_did_not_finish(
     assert chain.ran() == Counter(names(range(20, NODES)))
     with Journal(chain.journal_path) as journal:
         resume = journal.run("latest")
-    assert {n.node_name: n.reason for n in resume.nodes if n.status == "ran"}["n20"] == "forced"
+    assert {n.node_name: n.reason for n in resume.nodes if n.status == "ran"}["n20"] == why
+    assert f"  n20: {why}\n" in resumed.stdout  # the summary's "Why they ran"
 
 
 def test_resume_without_any_recorded_run_says_there_is_nothing_to_resume(chain: Chain) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -250,7 +250,7 @@ class Session:
         )
         whole = self.pipelines[pipeline_name]
         pipeline, problems = select(whole, pipeline_name, slicing)
-        forced = force if isinstance(force, bool) else list(force)
+        forced: bool | Collection[str] = force if isinstance(force, bool) else list(force)
         if not isinstance(forced, bool):
             problems += forced_problems(forced, pipeline, whole, pipeline_name)
         if incremental is None:
@@ -277,7 +277,7 @@ class Session:
             "executor": executor,
             "workers": workers,
             "load_versions": dict(load_versions or {}),
-            "force": forced,
+            "force": forced if isinstance(forced, bool) else list(forced),
             "incremental": incremental,
             "early_cutoff": early_cutoff,
         }
@@ -485,20 +485,24 @@ def _listed(names: Iterable[str] | None) -> list[str] | None:
 
 
 def _forced_on_resume(
-    given: bool | list[str], resumed: RunDetail, pipeline: Pipeline
-) -> bool | list[str]:
-    """What a run that finishes run ``resumed`` forces: what it is given, and what the
-    resumed run forced (every node, when it was forced or not incremental) and did not
-    finish. A node finished when it ran or was skipped as unchanged in that run."""
+    given: bool | Collection[str], resumed: RunDetail, pipeline: Pipeline
+) -> bool | dict[str, str]:
+    """What a run that finishes run ``resumed`` forces, with the reason to state for each
+    node: what it is given, and what the resumed run forced (every node, when it was
+    forced or not incremental) and did not finish. A node finished when it ran or was
+    skipped as unchanged in that run."""
     if given is True:
         return True
     options = resumed.options
-    earlier = True if options.get("incremental") is False else options.get("force", False)
+    not_incremental = options.get("incremental") is False
+    earlier = True if not_incremental else options.get("force", False)
     finished = {n.node_name for n in resumed.nodes if n.status in ("ran", "skipped")}
     in_run = pipeline.graph.position
     named = list(in_run) if earlier is True else list(earlier or ())
-    carried = [name for name in named if name in in_run and name not in finished]
-    return list(dict.fromkeys([*(given or []), *carried])) or False
+    why = "incremental runs were off" if not_incremental else "forced"
+    carried = f"{why} in the resumed run"
+    forced = {name: carried for name in named if name in in_run and name not in finished}
+    return {**forced, **dict.fromkeys(given or [], "forced")} or False
 
 
 def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:

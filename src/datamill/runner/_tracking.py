@@ -91,7 +91,9 @@ class Tracking:
         info: What to record about the run.
         own_code: The project's source folders (the code whose changes count).
         incremental: Skip nodes whose code, parameters and inputs are unchanged.
-        force: Run every node (True), or these nodes, whatever changed.
+        force: Run every node (True), or these nodes, whatever changed. A mapping names
+            the reason to state for each (say, that the run being resumed forced it);
+            otherwise the reason is "forced".
         explain_only: Decide and report, but run nothing and record nothing.
         early_cutoff: Skip a node whose recomputed inputs came out with the fingerprints
             of its last success, once they are known (incremental runs only).
@@ -207,6 +209,10 @@ def plan(
     if not tracking.incremental:
         for decision in decisions:
             decision.reason = "incremental runs are off"
+    elif isinstance(tracking.force, Mapping):
+        for n, decision in zip(pipeline.graph.nodes, decisions, strict=True):
+            if decision.forced and n.name in tracking.force:
+                decision.reason = tracking.force[n.name]
     tracking.decisions = {n.name: d for n, d in zip(pipeline.graph.nodes, decisions, strict=True)}
     return decisions
 
