@@ -535,7 +535,9 @@ def _warn_if_not_alone(journal: Journal, run_id: str, pipeline: str) -> None:
     """Warn when another run of ``pipeline`` is running: the two may compute the same nodes
     and write the same datasets at once (say, a scheduled run that starts before the
     previous one ended). Runs of other pipelines are let be: they often share nothing."""
-    others = [r for r in journal.runs(None, "running", pipeline) if r.run_id != run_id]
+    # This run is among the newest two running (it has just started): if another one runs,
+    # one of the two is another. Crashed runs stay out, and only two runs' nodes are counted.
+    others = [r for r in journal.runs(2, "running", pipeline) if r.run_id != run_id]
     if not others:
         return
     other = journal.run(others[0].run_id)
