@@ -283,26 +283,13 @@ class Recorder:
         del self._running[n.name]
         if not done.started:  # dropped by the executor: recorded as not reached by `finish`
             return
-        decision = _with_partitions(self.decisions[n.name], job)
-        started, ended, duration = _timing(
-            job.started, time.time() if job.ended is None else job.ended
-        )
+        ended_at = time.time() if job.ended is None else job.ended
         if done.error is not None:
-            self._add(
-                self._record(
-                    n,
-                    decision,
-                    "failed",
-                    started=started,
-                    ended=ended,
-                    duration=duration,
-                    peak_memory=self._node_peak(job, duration),
-                    attempts=job.attempts,
-                    error=error_text(done.error),
-                )
-            )
+            self._add(self._stopped(job, "failed", job.started, ended_at, error_text(done.error)))
             self._must_commit = True
             return
+        decision = _with_partitions(self.decisions[n.name], job)
+        started, ended, duration = _timing(job.started, ended_at)
         inputs, datasets, persisted = self._datasets(n, decision)
         peak = job.peak_memory  # `_node_peak`, inline: this is every node's path
         if peak is None and self._in_process:
@@ -381,7 +368,9 @@ class Recorder:
         ended_at = time.time()
         for n in self.pipeline.graph.nodes:
             if n.name in self._running:
-                self._add(self._interrupted(n, *self._running[n.name], ended_at, error))
+                job, submitted = self._running[n.name]
+                started_at = submitted if job.started is None else job.started
+                self._add(self._stopped(job, "interrupted", started_at, ended_at, error))
             elif n.name not in self.recorded:
                 self._add(self._record(n, self.decisions[n.name], "not_reached"))
         self._flush()
@@ -474,20 +463,25 @@ class Recorder:
             self._peak = _peak_memory()
         return self._peak
 
-    def _interrupted(
-        self, n: Node, job: NodeJob, submitted: float, ended_at: float, error: str | None
+    def _stopped(
+        self,
+        job: NodeJob,
+        status: NodeStatus,
+        started_at: float | None,
+        ended_at: float,
+        error: str | None,
     ) -> NodeRecord:
-        decision = _with_partitions(self.decisions[n.name], job)
-        started_at = submitted if job.started is None else job.started
+        """The record of a node that failed or was interrupted: no data, but its timing,
+        peak memory, attempts and error."""
         started, ended, duration = _timing(started_at, ended_at)
         return self._record(
-            n,
-            decision,
-            "interrupted",
+            job.node,
+            _with_partitions(self.decisions[job.node.name], job),
+            status,
             started=started,
             ended=ended,
             duration=duration,
-            peak_memory=self._node_peak(job, None),
+            peak_memory=self._node_peak(job, duration),
             attempts=job.attempts,
             error=error,
         )
