@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -74,28 +76,54 @@ def test_slicing_options_select_the_nodes(
     assert sorted(ran_nodes(result.output)) == expected
 
 
-def test_sigterm_stops_the_run_as_ctrl_c_does_and_only_while_it_runs(
-    project: Project, datamill: Invoke, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_the_run_as_ctrl_c_does_and_only_while_it_runs(
+    project: Project, datamill: Invoke, monkeypatch: pytest.MonkeyPatch, sent: signal.Signals
 ) -> None:
-    before = signal.getsignal(signal.SIGTERM)
-    during: list[object] = []
+    before = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGHUP)}
+    during: list[Mapping[signal.Signals, object]] = []
+    quieted: list[int] = []
 
     def run_project(*args: object, **kwargs: object) -> None:
-        handler = signal.getsignal(signal.SIGTERM)
-        during.append(handler)
+        handlers = {number: signal.getsignal(number) for number in before}
+        during.append(handlers)
+        handler = handlers[sent]
         assert callable(handler)
-        handler(signal.SIGTERM, None)  # as if the signal arrived now
-        during.append(signal.getsignal(signal.SIGTERM))
+        try:
+            handler(sent, None)  # as if the signal arrived now
+        finally:
+            during.append({number: signal.getsignal(number) for number in before})
 
     monkeypatch.setattr(run_module, "run_project", run_project)
+    monkeypatch.setattr(os, "isatty", lambda fd: True)  # on a terminal
+    monkeypatch.setattr(run_module, "silence", quieted.append)  # not pytest's own streams
 
     result = datamill("run")
 
-    assert result.exit_code == 143
+    assert result.exit_code == 128 + sent  # 143, 129: as shells report a process it ended
     assert result.stderr == "\nTerminated.\n"
-    assert during[0] is not before
-    assert len(during) == 1  # the handler raised
-    assert signal.getsignal(signal.SIGTERM) == before  # put back after the run
+    assert all(handler not in (before[n], signal.SIG_IGN) for n, handler in during[0].items())
+    assert during[1] == {signal.SIGTERM: signal.SIG_DFL, signal.SIGHUP: signal.SIG_IGN}
+    assert quieted == ([1, 2] if sent == signal.SIGHUP else [])  # a closed terminal's
+    assert {number: signal.getsignal(number) for number in before} == before  # put back
+
+
+def test_a_run_started_with_nohup_ignores_sighup(
+    project: Project, datamill: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    during: list[object] = []
+    monkeypatch.setattr(
+        run_module, "run_project", lambda *a, **k: during.append(signal.getsignal(signal.SIGHUP))
+    )
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup starts a command
+    try:
+        result = datamill("run")
+
+        assert result.exit_code == 0, result.output
+        assert during == [signal.SIG_IGN]
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 def test_params_are_typed_like_yaml(project: Project, datamill: Invoke) -> None:

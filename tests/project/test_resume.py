@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -44,10 +45,12 @@ SEED: Final = {"node": "seed", "total": SEED_TOTAL}
 GUARD: Final = 120  # seconds: only ends a hung command; no assertion depends on time
 INTERRUPTED_EXIT: Final = 130  # datamill's exit code after Ctrl-C, as shells report SIGINT
 TERMINATED_EXIT: Final = 143  # and after SIGTERM
+HUNG_UP_EXIT: Final = 129  # and after SIGHUP
 EXIT_AFTER = {
     signal.SIGKILL: -signal.SIGKILL,
     signal.SIGINT: INTERRUPTED_EXIT,
     signal.SIGTERM: TERMINATED_EXIT,
+    signal.SIGHUP: HUNG_UP_EXIT,
 }
 
 EXECUTORS: Final = [
@@ -230,7 +233,7 @@ class Chain:
         The command runs in a session of its own, so that killing its process group kills
         the executor's worker processes too.
         """
-        self.signal_when_halted(args, expected, signal.SIGKILL, alone=False, **env)
+        self.signal_when_halted(args, expected, signal.SIGKILL, alone=False, terminal=False, **env)
 
     def signal_when_halted(
         self,
@@ -239,6 +242,7 @@ class Chain:
         sent: signal.Signals,
         *,
         alone: bool = False,
+        terminal: bool = False,
         **env: str,
     ) -> str:
         """Start ``datamill ARGS...``; once it says ``expected`` is running, send ``sent``
@@ -246,27 +250,38 @@ class Chain:
         command), or to its main process ``alone`` (as ``kill`` does), let it end, and
         return what it wrote to standard error. A command that has not ended by itself
         `GUARD` seconds later is killed, and the test fails.
+
+        With ``terminal``, the command runs on a terminal of its own, which is closed
+        before ``sent`` is sent, as closing a terminal window does (see `_Terminal`); what
+        the terminal showed until then is returned.
         """
         ready, wait = self.scratch / "ready.fifo", self.scratch / "wait.fifo"
         for fifo in (ready, wait):
             fifo.unlink(missing_ok=True)
             os.mkfifo(fifo)
         env = {**env, "MILL_READY_FIFO": str(ready), "MILL_WAIT_FIFO": str(wait)}
+        command_line = [sys.executable, "-m", "datamill", *args]
         out, err = self.scratch / "killed.out", self.scratch / "killed.err"
-        with _fifo_lines(ready) as (lines, keep_open), out.open("w") as o, err.open("w") as e:
+        with contextlib.ExitStack() as stack:
+            lines, keep_open = stack.enter_context(_fifo_lines(ready))
+            screen = stack.enter_context(_Terminal()) if terminal else None
+            o, e = stack.enter_context(out.open("w")), stack.enter_context(err.open("w"))
             command = subprocess.Popen(
-                [sys.executable, "-m", "datamill", *args],
+                command_line if screen is None else screen.command_line(command_line),
                 cwd=self.root,
                 env=_environment(env),
+                stdin=subprocess.DEVNULL,
                 stdout=o,
                 stderr=e,
-                start_new_session=True,
+                start_new_session=screen is None,  # on the terminal, a session of its own too
             )
             watcher = threading.Thread(target=_say_when_exited, args=(command, keep_open))
             watcher.start()
             try:
                 said = lines.readline()
             finally:
+                if screen is not None:
+                    e.write(screen.close())
                 if alone:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(command.pid, sent)
@@ -325,6 +340,57 @@ def _fifo_lines(path: Path) -> Iterator[tuple[TextIO, int]]:
             yield lines, write_end
         finally:
             os.close(write_end)
+
+
+class _Terminal:
+    """A pseudo-terminal for a command to run on, with a thread that reads what the command
+    writes to it (so that the command never waits for a full terminal)."""
+
+    def __init__(self) -> None:
+        import pty  # not on Windows
+
+        self._screen, self._tty = pty.openpty()
+        self._stop_reading, self._stop = os.pipe()
+        self._shown = bytearray()
+        self._closed = False
+        self._reader = threading.Thread(target=self._read)
+        self._reader.start()
+
+    def __enter__(self) -> _Terminal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def command_line(self, command_line: list[str]) -> list[str]:
+        """``command_line`` run in a session of its own, whose controlling terminal, standard
+        input, output and error this terminal is, as a shell runs a command."""
+        return [sys.executable, "-c", _ON_TERMINAL, os.ttyname(self._tty), *command_line]
+
+    def close(self) -> str:
+        """Close the terminal, as closing its window does: the kernel sends SIGHUP to the
+        command (its session's leader), and what the command writes to it from then on
+        fails. Return what the terminal showed."""
+        if not self._closed:
+            self._closed = True
+            os.write(self._stop, b"\n")
+            self._reader.join()
+            for fd in (self._screen, self._tty, self._stop_reading, self._stop):
+                os.close(fd)
+        return self._shown.decode("utf-8", errors="replace")
+
+    def _read(self) -> None:
+        while True:
+            readable, _, _ = select.select([self._screen, self._stop_reading], [], [])
+            if self._stop_reading in readable:
+                return
+            self._shown += os.read(self._screen, 65536)
+
+
+_ON_TERMINAL: Final = (
+    "import os, sys; os.login_tty(os.open(sys.argv[1], os.O_RDWR)); "
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
 
 
 def _say_when_exited(command: subprocess.Popen[bytes], write_end: int) -> None:
@@ -468,6 +534,39 @@ def test_sigterm_to_the_datamill_process_alone_stops_the_run_as_ctrl_c_does(
         f"\nTerminated: run {terminated.run_id} stopped in 'n{k}', with {k} of {NODES} "
         "node(s) done. To finish it: datamill run --resume\n"
     )
+    assert chain.hidden_files() == []
+
+    resumed = chain.datamill("run", "--resume")
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert chain.ran() == Counter(names(range(NODES)))  # every node completed exactly once
+    assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
+
+
+@needs_fifos
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_closing_the_terminal_stops_the_run_as_ctrl_c_does(
+    chain: Chain, executor: list[str]
+) -> None:
+    k = halted_node(f"hang up {executor[0]}")
+    args = ["run", "--pipeline", "chain", "--executor", *executor]  # the live display
+
+    shown = chain.signal_when_halted(
+        args, f"n{k}", signal.SIGHUP, terminal=True, MILL_HALT_IN=f"n{k}"
+    )
+
+    with Journal(chain.journal_path) as journal:
+        hung_up = journal.run("latest")
+    assert "Running pipeline 'chain'" in shown  # it ran on the terminal
+    assert hung_up.status == "interrupted"
+    assert hung_up.error == "Terminated: the process received SIGHUP"
+    statuses = Counter(n.status for n in hung_up.nodes)
+    assert statuses == Counter({"ran": k, "interrupted": 1, "not_reached": NODES - k - 1})
+    log = (chain.root / "logs" / "datamill.log").read_text(encoding="utf-8")
+    assert log.endswith(
+        f"Terminated: run {hung_up.run_id} stopped in 'n{k}', with {k} of {NODES} node(s) "
+        "done. To finish it: datamill run --resume\n"
+    )  # where a user whose terminal was closed finds it
     assert chain.hidden_files() == []
 
     resumed = chain.datamill("run", "--resume")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import subprocess
 import sys
 import textwrap
@@ -23,6 +24,16 @@ def test_every_start_method_runs_a_pipeline(method: str) -> None:
     pipe = Pipeline([node(f.inc, "a", "b"), node(f.add, ["a", "b"], "c")])
     catalog = DataCatalog({"a": MemoryDataset(1)})
     assert run(pipe, catalog, executor=ProcessExecutor(2, start_method=method)) == {"c": 3}
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="SIGHUP is a POSIX signal")
+@pytest.mark.parametrize("method", START_METHODS)
+def test_workers_leave_a_closed_terminal_to_the_main_process(method: str) -> None:
+    # Closing a terminal sends SIGHUP to every process of the command: the main process
+    # stops the run (`datamill run` interrupts its nodes); a worker must not die of it.
+    pipe = Pipeline([node(f.hang_up, "a", "b"), node(f.inc, "b", "c")])
+    catalog = DataCatalog({"a": MemoryDataset(1)})
+    assert run(pipe, catalog, executor=ProcessExecutor(1, start_method=method)) == {"c": 2}
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is the default on Linux")

@@ -114,7 +114,7 @@ class DatamillGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:  # output piped into `head` and the like: stop quietly
-            _silence_stdout()
+            silence(sys.stdout.fileno())
             ctx.exit(0)
         except DatamillError as exc:
             _report(ctx, f"Error: {exc}")
@@ -128,12 +128,14 @@ class DatamillGroup(click.Group):
         return None
 
 
-def _silence_stdout() -> None:
-    """Point standard output at nothing, so that flushing it at exit cannot fail again."""
+def silence(fd: int) -> None:
+    """Point the file descriptor ``fd`` (standard output or error) at nothing, so that
+    writing to it, and flushing it at exit, cannot fail again: it was a pipe whose reader
+    left, or a terminal that was closed."""
     import os
 
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    os.dup2(devnull, fd)
     os.close(devnull)
 
 

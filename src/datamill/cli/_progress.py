@@ -317,7 +317,7 @@ class ProgressHooks:
             )
 
     def interruption(self, terminated: bool = False) -> str:
-        """What to say when the run is interrupted (by SIGTERM if ``terminated``): how far it
+        """What to say when the run is interrupted (by a signal if ``terminated``): how far it
         got, and how to finish it."""
         said = "Terminated" if terminated else "Interrupted"
         with self._lock:

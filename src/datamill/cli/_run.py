@@ -5,13 +5,15 @@ environment and runtime parameters, registers a hooks object that reports each n
 finishes (`datamill.cli._progress`), and runs. On a terminal the report is a live display;
 elsewhere, or with ``--no-progress``, it is plain lines. Either way every report is also
 appended as a plain line, with a timestamp, to ``<project>/logs/datamill.log``. When a node
-fails, or the run is interrupted (Ctrl-C, or SIGTERM, which stops a run the same way), the
-message ends with how to finish the run: ``datamill run --resume``.
+fails, or the run is interrupted (Ctrl-C; SIGTERM or SIGHUP, which stop a run the same way),
+the message ends with how to finish the run: ``datamill run --resume``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -25,6 +27,7 @@ import click
 
 from datamill._text import quoted
 from datamill.cli._logging import RUN_LOGGER, run_logging
+from datamill.cli._main import silence
 from datamill.cli._options import RunOptions, collect_run_options, run_options, split_names
 from datamill.cli._progress import Echo, ProgressHooks, Screen, open_screen
 from datamill.errors import JournalError
@@ -38,8 +41,8 @@ __all__ = ["run", "run_project"]
 LOG_FILE: Final = Path("logs") / "datamill.log"
 _REASONS_SHOWN: Final = 20
 _RESUME_OPTIONS: Final = frozenset({"executor", "workers"})  # what --resume lets one change
-_INTERRUPTED_EXIT: Final = 130  # the shells' code for a command stopped by SIGINT
-_TERMINATED_EXIT: Final = 143  # and by SIGTERM
+_SIGNALLED_EXIT: Final = 128  # plus the signal's number: the shells' code for a command
+_INTERRUPTED_EXIT: Final = _SIGNALLED_EXIT + signal.SIGINT  # that a signal ended (130, ...)
 
 
 @click.command()
@@ -118,13 +121,16 @@ def run(  # click passes every option by name
         modes = replace(modes, resume=resumed)
     try:
         verbose = bool(click.get_current_context().find_root().params.get("verbose"))
-        with _sigterm_interrupts():
+        with _stop_signals_interrupt():
             run_project(options, progress=progress, modes=modes, verbose=verbose)
     except KeyboardInterrupt as exc:
-        terminated = isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated)
-        said = "Terminated." if terminated else "Interrupted."
-        click.echo(f"\n{exc}" if isinstance(exc, RunInterrupted) else f"\n{said}", err=True)
-        raise click.exceptions.Exit(_TERMINATED_EXIT if terminated else _INTERRUPTED_EXIT) from None
+        terminated = exc if isinstance(exc, Terminated) else exc.__cause__
+        said = "Terminated." if isinstance(terminated, Terminated) else "Interrupted."
+        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP) takes no more text
+            click.echo(f"\n{exc}" if isinstance(exc, RunInterrupted) else f"\n{said}", err=True)
+        if isinstance(terminated, Terminated):
+            raise click.exceptions.Exit(_SIGNALLED_EXIT + terminated.signal_number) from None
+        raise click.exceptions.Exit(_INTERRUPTED_EXIT) from None
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -133,32 +139,59 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 class Terminated(KeyboardInterrupt):
-    """Raised in the main thread when the process receives SIGTERM during a run, which then
-    stops as after Ctrl-C (a `KeyboardInterrupt`, so that every layer treats it so)."""
+    """Raised in the main thread when the process receives SIGTERM or SIGHUP during a run,
+    which then stops as after Ctrl-C (a `KeyboardInterrupt`, so that every layer treats it
+    so).
 
-    def __init__(self) -> None:
-        super().__init__("the process received SIGTERM")
+    Attributes:
+        signal_number: The signal received; the command exits with 128 plus it, as a shell
+            reports a process that the signal ended.
+    """
+
+    def __init__(self, signal_number: int = signal.SIGTERM) -> None:
+        self.signal_number = signal_number
+        super().__init__(f"the process received {signal.Signals(signal_number).name}")
+
+
+_STOP_SIGNALS: Final = tuple(
+    number
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None))  # Windows: no SIGHUP
+    if number is not None
+)
 
 
 @contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
+def _stop_signals_interrupt() -> Iterator[None]:
     """While the block runs, SIGTERM (what ``kill``, schedulers and container runtimes send
-    first) stops the run as Ctrl-C does: the nodes running are interrupted and recorded,
-    the journal says the run was interrupted, and ``--resume`` finishes it. A second SIGTERM
-    ends the process at once, as SIGTERM does by default."""
+    first) and SIGHUP (the terminal was closed) stop the run as Ctrl-C does: the nodes
+    running are interrupted and recorded, the journal says the run was interrupted, and
+    ``--resume`` finishes it. After the first, a SIGTERM ends the process at once, as
+    SIGTERM does by default, and a SIGHUP changes nothing. A signal that the process was
+    started ignoring (``nohup``) stays ignored."""
     if threading.current_thread() is not threading.main_thread():  # only it gets signals
         yield
         return
 
-    def stop(*_: object) -> None:  # a signal handler: (signal number, frame)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        raise Terminated
+    terminals = [fd for fd in (1, 2) if os.isatty(fd)]  # standard output and error
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    def stop(signal_number: int, _frame: object) -> None:
+        for number in _STOP_SIGNALS:  # the stop is under way: no second one inside it
+            signal.signal(number, signal.SIG_DFL if number == signal.SIGTERM else signal.SIG_IGN)
+        if signal_number != signal.SIGTERM:  # hung up: writing to the terminal would fail
+            for fd in terminals:
+                silence(fd)
+        raise Terminated(signal_number)
+
+    previous = {
+        number: signal.signal(number, stop)
+        for number in _STOP_SIGNALS
+        if signal.getsignal(number) != signal.SIG_IGN
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @dataclass(frozen=True, slots=True)

@@ -481,6 +481,8 @@ def start_worker(setup: WorkerSetup) -> None:
     records, open the memory meter, send log records and printed text to the main process."""
     _end_with_the_main_process(setup.lifeline)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle: the main process handles Ctrl-C
+    if hasattr(signal, "SIGHUP"):  # a closed terminal: the main process stops the run
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     slot = setup.slots.get()
     _WORKER.link = _WorkerLink(setup.chunks, setup.answers[slot], slot)
     _WORKER.meter = PeakMeter.open()
