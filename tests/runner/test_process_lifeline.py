@@ -18,12 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 GUARD = 60.0  # seconds a worker may take to end before the test fails
 
 RUN = """\
+import signal
 import sys
 
 from datamill import DataCatalog, MemoryDataset, Pipeline, node, run
 from datamill.runner import ProcessExecutor
 from tests.resources.runner_funcs import print_pid_and_hang
 
+if sys.argv[2:] == ["restart"]:  # as after Polars installed its handler (pola-rs/polars#21739)
+    signal.siginterrupt(signal.SIGINT, False)
 pipe = Pipeline([node(print_pid_and_hang, "a", "b", name="hang")])
 executor = ProcessExecutor(2, start_method=sys.argv[1])
 try:
@@ -37,11 +40,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def start_run(method: str) -> tuple[subprocess.Popen[str], str]:
+def start_run(method: str, *, restart: bool = False) -> tuple[subprocess.Popen[str], str]:
     """Start a run whose node waits for ever in a worker; return once the node runs, with
-    the worker's process id."""
+    the worker's process id. With ``restart``, a SIGINT does not interrupt the main
+    process's system calls (``SA_RESTART``): they go on after its handler."""
     main = subprocess.Popen(
-        [sys.executable, "-c", RUN, method],
+        [sys.executable, "-c", RUN, method, *(["restart"] if restart else [])],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -82,11 +86,12 @@ def test_a_worker_ends_when_the_main_process_is_killed_in_the_middle_of_its_node
         clean_up(main)
 
 
+@pytest.mark.parametrize("restart", [False, True], ids=["default", "SA_RESTART"])
 @pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
 def test_a_sigint_to_the_main_process_alone_interrupts_the_node_running_in_a_worker(
-    method: str,
+    method: str, restart: bool
 ) -> None:
-    main, _ = start_run(method)
+    main, _ = start_run(method, restart=restart)
     try:
         os.kill(main.pid, signal.SIGINT)  # as `kill -INT`: the worker is not signalled
 

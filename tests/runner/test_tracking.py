@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -210,6 +212,65 @@ def test_an_interrupted_partitionwise_node_says_how_many_partitions_it_computed(
     assert record.status == "interrupted"
     assert record.reason == "incremental runs are off; computed 2 of 5 partitions"
     assert detail.partitions == (PartitionCount(record.node_name, "out", 2),)
+
+
+GUARD = 120  # seconds: only ends a node that was not interrupted; no assertion uses time
+
+
+@pytest.fixture(params=[True, False], ids=["signals interrupt waits", "signals restart waits"])
+def sigint_interrupts(request: pytest.FixtureRequest) -> Iterator[bool]:
+    """Whether SIGINT interrupts a wait in a system call, as Python sets it up, or not, as
+    after Polars has installed its own handler (with ``SA_RESTART``: pola-rs/polars#21739)."""
+    signal.siginterrupt(signal.SIGINT, request.param)
+    try:
+        yield request.param
+    finally:
+        signal.siginterrupt(signal.SIGINT, True)  # as Python sets it up
+
+
+@pytest.mark.usefixtures("sigint_interrupts")
+def test_ctrl_c_interrupts_the_nodes_running_on_the_thread_executors_threads(
+    tmp_path: Path,
+) -> None:
+    both_run = threading.Barrier(2)
+    stopped: list[str] = []
+
+    def compute_until_interrupted(name: str) -> Callable[[int], int]:
+        def compute(x: int) -> int:
+            if both_run.wait() == 0:  # one of the two presses Ctrl-C
+                main = threading.main_thread().ident
+                assert main is not None
+                signal.pthread_kill(main, signal.SIGINT)  # where Ctrl-C goes: the main thread
+            deadline = time.monotonic() + GUARD
+            try:
+                while time.monotonic() < deadline:  # in Python: never leaves the interpreter
+                    pass
+            except KeyboardInterrupt:
+                stopped.append(name)
+                raise
+            return x
+
+        return compute
+
+    pipeline = Pipeline(
+        [
+            node(seed, None, "d1", name="a"),
+            node(compute_until_interrupted("left"), "d1", "left", name="left"),
+            node(compute_until_interrupted("right"), "d1", "right", name="right"),
+            node(lambda x, y: x + y, ["left", "right"], "d2", name="join"),
+        ]
+    )
+
+    detail = recorded(tmp_path, pipeline, DataCatalog(), executor="thread")
+
+    assert sorted(stopped) == ["left", "right"]  # both threads were interrupted
+    assert detail.status == "interrupted"
+    assert {n.node_name: n.status for n in detail.nodes} == {
+        "a": "ran",
+        "left": "interrupted",
+        "right": "interrupted",
+        "join": "not_reached",
+    }
 
 
 # -- catalog entries: how NodeFingerprints fingerprints them ---------------------------------

@@ -4,8 +4,8 @@ Every executor has the same small contract: ``workers`` (how many jobs run at on
 ``capacity`` (how many jobs the scheduler may hand over before one finishes), ``problems()``
 (checks before the run), ``start()``, ``submit(job, alone)``, ``wait()`` (block until at
 least one job finished and return the finished ones), ``close()``, and optionally
-``interrupt()`` (the run was interrupted: stop the running jobs if possible; only the
-process executor can). ``alone`` tells the executor that no other job is running or ready,
+``interrupt()`` (the run was interrupted: stop the running jobs if possible; the thread
+and process executors do). ``alone`` tells the executor that no other job is running or ready,
 so it may run this one inline, without a thread switch. An executor runs a job's error
 hooks (``job.failed``) when the job fails.
 
@@ -22,7 +22,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol, TypeVar
 
 from datamill._text import did_you_mean
 from datamill.errors import RunnerError
@@ -37,6 +37,10 @@ __all__ = [
     "ThreadExecutor",
     "create_executor",
 ]
+
+T = TypeVar("T")
+
+_WAIT_STEP: Final = 0.25  # seconds: how late the main thread may see a Ctrl-C, at worst
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,12 @@ class ThreadExecutor:
     to the next without waiting for the scheduler; after a failure, threads skip the jobs
     still queued (they are reported as not started). A job that is alone (nothing else
     running or ready) runs inline: a chain of nodes then costs no more than sequentially.
+
+    When the run is interrupted (Ctrl-C reaches the main thread only), `interrupt` raises
+    `KeyboardInterrupt` in each thread that is running a job, as Ctrl-C does in the main
+    thread: at the thread's next Python instruction, so a node inside a long call into C
+    (a sleep, a read, a NumPy operation) stops when that call returns. It needs CPython;
+    elsewhere the run waits for the running jobs to finish.
     """
 
     name = "thread"
@@ -137,12 +147,15 @@ class ThreadExecutor:
         self._finished: queue.SimpleQueue[Done] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._stopped = False
+        self._busy: set[int] = set()  # the threads running a job, by `threading.get_ident`
+        self._busy_lock = threading.Lock()  # `interrupt` raises only in a busy thread
+        self._interrupted = False
 
     def problems(self, pipeline: Pipeline) -> list[str]:
         return []
 
     def start(self) -> None:
-        self._stopped = False
+        self._stopped = self._interrupted = False
         self._threads = [
             threading.Thread(target=self._work, name=f"datamill-{i}", daemon=True)
             for i in range(self.workers)
@@ -157,10 +170,18 @@ class ThreadExecutor:
             self._jobs.put(job)
 
     def wait(self) -> list[Done]:
-        finished = [self._finished.get()]
+        finished = [next_item(self._finished)]
         while not self._finished.empty():
             finished.append(self._finished.get_nowait())
         return finished
+
+    def interrupt(self) -> None:
+        self._stopped = True  # queued jobs must not start
+        with self._busy_lock:
+            self._interrupted = True
+            print("DBG interrupt busy", self._busy, flush=True)
+            for ident in self._busy:
+                _raise_in_thread(ident, KeyboardInterrupt)
 
     def close(self) -> None:
         self._stopped = True  # if the run was interrupted, queued jobs must not start
@@ -171,11 +192,35 @@ class ThreadExecutor:
         self._threads = []
 
     def _work(self) -> None:
+        ident = threading.get_ident()
         while (job := self._jobs.get()) is not None:
             if self._stopped:
                 self._finished.put(Done(job, started=False))
             else:
-                self._finished.put(self._run(job))
+                self._finished.put(self._run_busy(job, ident))
+
+    def _run_busy(self, job: NodeJob, ident: int) -> Done:
+        """Run ``job`` on this thread (``ident``), which `interrupt` may stop meanwhile.
+
+        The thread is busy from before the job starts until an interrupt that it has not
+        raised yet is dropped (it came too late for the job): however late it comes, it
+        never reaches the pool's loop.
+        """
+        done: Done | None = None
+        while True:
+            try:
+                if done is None:
+                    with self._busy_lock:
+                        self._busy.add(ident)
+                    done = self._run(job)
+                with self._busy_lock:
+                    self._busy.discard(ident)
+                    if self._interrupted:
+                        _raise_in_thread(ident, None)
+            except KeyboardInterrupt as exc:  # `interrupt` came outside the node
+                done = done or Done(job, exc)
+                continue
+            return done
 
     def _run(self, job: NodeJob) -> Done:
         try:
@@ -183,6 +228,8 @@ class ThreadExecutor:
         except KeyboardInterrupt as exc:
             if threading.current_thread() is threading.main_thread():
                 raise  # Ctrl-C while the job ran inline: the run is interrupted, not failed
+            if self._stopped:  # `interrupt` stopped it: the run is over, it did not fail
+                return Done(job, exc)
             error = exc
         except BaseException as exc:  # e.g. SystemExit raised by a node: still report it
             error = exc
@@ -190,6 +237,32 @@ class ThreadExecutor:
             self._stopped = True
             job.failed(error)
         return Done(job, error)
+
+
+def next_item(items: queue.SimpleQueue[T]) -> T:
+    """The next item of ``items``, waited for in short steps, so that Ctrl-C is handled
+    within a step even when it cannot interrupt the wait: when a library has installed its
+    SIGINT handler with ``SA_RESTART`` (Polars does: pola-rs/polars#21739), or when the
+    signal reached another thread than the main one."""
+    while True:
+        try:
+            return items.get(timeout=_WAIT_STEP)
+        except queue.Empty:
+            continue
+
+
+def _raise_in_thread(ident: int, error: type[BaseException] | None) -> None:
+    """Have thread ``ident`` raise ``error`` at its next Python instruction (None: forget
+    one it has not raised yet). Only CPython can; elsewhere this does nothing."""
+    if sys.implementation.name != "cpython":
+        return
+    import ctypes  # only when a run is interrupted: not on every start
+
+    r = ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(ident), None if error is None else ctypes.py_object(error)
+    )
+    if error is not None:
+        print("DBG raised", ident, r, flush=True)
 
 
 def _worker_count(workers: int | None, default: int) -> int:

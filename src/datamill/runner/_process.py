@@ -66,7 +66,7 @@ from typing import Any, TypeAlias
 
 from datamill.errors import RunnerError
 from datamill.pipeline import Node, Pipeline, Retry
-from datamill.runner._executors import Done, _worker_count
+from datamill.runner._executors import Done, _worker_count, next_item
 from datamill.runner._job import NodeJob
 from datamill.runner._process_worker import (
     FRAME,
@@ -227,7 +227,7 @@ class ProcessExecutor:
     def wait(self) -> list[Done]:
         finished: list[Done] = []
         while not finished or not self._events.empty():
-            done = self._handle(self._events.get())
+            done = self._handle(next_item(self._events))
             if done is not None:
                 finished.append(done)
         return finished
