@@ -168,6 +168,22 @@ def test_latest_run_is_the_most_recently_started_matching_run(journal: Journal) 
     assert journal.latest_run(status="failed", pipeline="ml") is None
 
 
+def test_a_run_reads_without_its_node_records_on_request(journal: Journal) -> None:
+    start(journal, "a", pipeline="etl")
+    journal.record_nodes("a", [ran("extract", saves={"raw": "v1"}), ran("load", second=2)])
+    journal.finish_run("a", "failed", error="ValueError: bad row")
+
+    whole = journal.run("a")
+    header = journal.run("a", nodes=False)
+    latest = journal.latest_run(status="failed", nodes=False)
+
+    assert [n.node_name for n in whole.nodes] == ["extract", "load"]
+    assert header.nodes == ()
+    assert header == dataclasses.replace(whole, nodes=())  # the rest is all there
+    assert (header.nodes_ran, header.error) == (2, "ValueError: bad row")
+    assert latest == header
+
+
 def test_a_run_finished_by_a_successful_resume_is_skipped_on_request(journal: Journal) -> None:
     start(journal, "a", second=0)
     journal.finish_run("a", "failed")

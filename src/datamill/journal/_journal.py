@@ -435,18 +435,23 @@ class Journal:
                 chosen = list(islice(found, limit))
             return queries.summaries(connection, chosen)
 
-    def run(self, run_id: str) -> RunDetail:
+    def run(self, run_id: str, *, nodes: bool = True) -> RunDetail:
         """Everything recorded about one run.
 
         Args:
             run_id: A run id, a unique prefix or suffix of one, or ``"latest"``.
+            nodes: False to leave the node records out (`RunDetail.nodes` is then empty;
+                the node counts are still there): a run of 10,000 nodes reads in
+                milliseconds instead of a fifth of a second.
 
         Raises:
             JournalError: If no run matches (naming the closest ids) or several do.
         """
         with self._read() as connection:
             resolved = queries.resolve_run_id(connection, run_id, self.path)
-            return queries.run_detail(connection, resolved, self.stale_after, utc_now())
+            return queries.run_detail(
+                connection, resolved, self.stale_after, utc_now(), nodes=nodes
+            )
 
     def latest_run(
         self,
@@ -454,11 +459,13 @@ class Journal:
         pipeline: str | None = None,
         *,
         skip_resumed: bool = False,
+        nodes: bool = True,
     ) -> RunDetail | None:
         """The most recently started run with that status and pipeline, or ``None``.
 
         With ``skip_resumed``, a run that a later run resumed successfully (one started
         with ``RunStart(resumes=...)`` that succeeded) does not count: it is finished.
+        Without ``nodes``, the run's node records are left out, as in `run`.
 
         Example:
             >>> journal.latest_run(status=("failed", "crashed", "interrupted"))  # doctest: +SKIP
@@ -478,7 +485,9 @@ class Journal:
                 first = next(found, None)
             if first is None:
                 return None
-            return queries.run_detail(connection, first[0]["run_id"], self.stale_after, now)
+            return queries.run_detail(
+                connection, first[0]["run_id"], self.stale_after, now, nodes=nodes
+            )
 
     def resumed_runs(self, run_id: str) -> list[str]:
         """The runs that run ``run_id`` finishes: the run it resumes, the run that one

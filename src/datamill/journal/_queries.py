@@ -188,9 +188,15 @@ def resumed_runs(connection: sqlite3.Connection, run_id: str) -> list[str]:
 
 
 def run_detail(
-    connection: sqlite3.Connection, run_id: str, stale_after: timedelta | None, now: datetime
+    connection: sqlite3.Connection,
+    run_id: str,
+    stale_after: timedelta | None,
+    now: datetime,
+    *,
+    nodes: bool = True,
 ) -> RunDetail:
-    """Everything recorded about run ``run_id`` (which must exist)."""
+    """Everything recorded about run ``run_id`` (which must exist), its node records only
+    with ``nodes``."""
     row = connection.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
     summary = _summary(
         row, run_status(row, stale_after, now), _node_counts(connection, [run_id])[run_id]
@@ -204,7 +210,7 @@ def run_detail(
         pid=row["pid"],
         host=row["host"],
         last_seen=from_timestamp(row["last_seen"]),
-        nodes=run_nodes(connection, run_id),
+        nodes=run_nodes(connection, run_id) if nodes else (),
         resumed_by={
             str(later["run_id"]): run_status(later, stale_after, now)
             for later in connection.execute(

@@ -506,7 +506,8 @@ def _forced_on_resume(
 
 
 def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
-    """The run that resuming ``run`` finishes.
+    """The run that resuming ``run`` finishes, without its node records (read them with
+    ``journal.nodes(run_id)`` if needed: a large run's take a while).
 
     Args:
         journal: The project's run journal.
@@ -523,13 +524,13 @@ def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
             finish; the run is still running, or a later run of its pipeline is.
     """
     if run != LATEST_RUN:
-        detail = journal.run(run)
+        detail = journal.run(run, nodes=False)
         if detail.status == "running":
             raise _still_running(journal, detail, _wait_for_it(detail))
         return detail
-    found = journal.latest_run(status=RESUMABLE, skip_resumed=True)
+    found = journal.latest_run(status=RESUMABLE, skip_resumed=True, nodes=False)
     if found is not None:
-        going = journal.latest_run(status="running", pipeline=found.pipeline)
+        going = journal.latest_run(status="running", pipeline=found.pipeline, nodes=False)
         if going is not None and going.started > found.started:
             raise _still_running(
                 journal,

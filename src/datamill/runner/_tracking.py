@@ -534,7 +534,7 @@ def _warn_if_not_alone(journal: Journal, run_id: str, pipeline: str) -> None:
     others = [r for r in journal.runs(2, "running", pipeline) if r.run_id != run_id]
     if not others:
         return
-    other = journal.run(others[0].run_id)
+    other = journal.run(others[0].run_id, nodes=False)
     _log.warning(
         "Run %s of pipeline %r is running too (%s): both runs may compute the same nodes "
         "and write the same datasets. To run alone, stop this run (Ctrl-C) and start it "
