@@ -179,7 +179,6 @@ class ThreadExecutor:
         self._stopped = True  # queued jobs must not start
         with self._busy_lock:
             self._interrupted = True
-            print("DBG interrupt busy", self._busy, flush=True)
             for ident in self._busy:
                 _raise_in_thread(ident, KeyboardInterrupt)
 
@@ -258,11 +257,9 @@ def _raise_in_thread(ident: int, error: type[BaseException] | None) -> None:
         return
     import ctypes  # only when a run is interrupted: not on every start
 
-    r = ctypes.pythonapi.PyThreadState_SetAsyncExc(
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
         ctypes.c_ulong(ident), None if error is None else ctypes.py_object(error)
     )
-    if error is not None:
-        print("DBG raised", ident, r, flush=True)
 
 
 def _worker_count(workers: int | None, default: int) -> int:
