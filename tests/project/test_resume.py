@@ -33,7 +33,7 @@ from typing import Final, TextIO
 import pytest
 
 from datamill.errors import ProjectError
-from datamill.journal import Journal, RunStart
+from datamill.journal import Journal, RunStart, RunSummary
 from datamill.project import Session
 from tests.project.conftest import PACKAGE, Project, build_project
 
@@ -293,6 +293,19 @@ class Chain:
         assert command.returncode == EXIT_AFTER[sent], err.read_text(encoding="utf-8")
         return err.read_text(encoding="utf-8")
 
+    def resume(self, resumed: RunSummary | None = None) -> subprocess.CompletedProcess[str]:
+        """Run ``datamill run --resume`` and check it: it succeeded, said it resumed run
+        ``resumed`` (when given), every node has now completed exactly once over all runs,
+        and every output file is whole and right."""
+        result = self.datamill("run", "--resume")
+        assert result.returncode == 0, result.stderr
+        if resumed is not None:
+            said = f"Resuming run {resumed.run_id} ({resumed.status}, started "
+            assert result.stdout.startswith(said), result.stdout
+        assert self.ran() == Counter(names(range(NODES)))  # every node completed exactly once
+        assert self.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
+        return result
+
     def ran(self) -> Counter[str]:
         """How many times each node's function completed, over every run so far."""
         if not self.log.exists():
@@ -501,12 +514,7 @@ def test_a_run_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(
     )  # no traceback, from the main process or from a worker
     assert chain.ran() == Counter(names(range(k)))
 
-    resumed = chain.datamill("run", "--resume")
-
-    assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stdout.startswith(f"Resuming run {interrupted.run_id} (interrupted, started ")
-    assert chain.ran() == Counter(names(range(NODES)))  # every node completed exactly once
-    assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
+    chain.resume(interrupted)
 
 
 @needs_fifos
@@ -536,11 +544,7 @@ def test_sigterm_to_the_datamill_process_alone_stops_the_run_as_ctrl_c_does(
     )
     assert chain.hidden_files() == []
 
-    resumed = chain.datamill("run", "--resume")
-
-    assert resumed.returncode == 0, resumed.stderr
-    assert chain.ran() == Counter(names(range(NODES)))  # every node completed exactly once
-    assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
+    chain.resume()
 
 
 @needs_fifos
@@ -569,11 +573,7 @@ def test_closing_the_terminal_stops_the_run_as_ctrl_c_does(
     )  # where a user whose terminal was closed finds it
     assert chain.hidden_files() == []
 
-    resumed = chain.datamill("run", "--resume")
-
-    assert resumed.returncode == 0, resumed.stderr
-    assert chain.ran() == Counter(names(range(NODES)))  # every node completed exactly once
-    assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
+    chain.resume()
 
 
 @needs_fifos
@@ -626,12 +626,7 @@ def test_resume_finishes_the_latest_failed_run_even_after_a_successful_one(chain
         latest, first = journal.runs(limit=2)
     assert (first.status, latest.status) == ("failed", "succeeded")
 
-    resumed = chain.datamill("run", "--resume")
-
-    assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stdout.startswith(f"Resuming run {first.run_id} (failed, started ")
-    assert chain.ran() == Counter(names(range(NODES)))
-    assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
+    chain.resume(first)
 
     with Journal(chain.journal_path) as journal:
         resume = journal.run("latest")
@@ -652,14 +647,9 @@ def test_a_resume_that_fails_is_what_the_next_resume_finishes(chain: Chain) -> N
     assert chain.datamill("run", "--resume", MILL_FAIL_IN="n30").returncode == 1
     with Journal(chain.journal_path) as journal:
         failed_resume, first = journal.runs(limit=2)
-    assert failed_resume.resumes == first.run_id
+    assert (failed_resume.status, failed_resume.resumes) == ("failed", first.run_id)
 
-    resumed = chain.datamill("run", "--resume")
-
-    assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stdout.startswith(f"Resuming run {failed_resume.run_id} (failed, started ")
-    assert chain.ran() == Counter(names(range(NODES)))
-    assert chain.files() == {"01_raw/seed.json": SEED, **expected_outputs(range(NODES))}
+    chain.resume(failed_resume)
 
 
 @pytest.mark.parametrize(
