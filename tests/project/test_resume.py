@@ -33,7 +33,7 @@ from typing import Final, TextIO
 import pytest
 
 from datamill.errors import ProjectError
-from datamill.journal import Journal, RunStart, RunSummary
+from datamill.journal import Journal, RunDetail, RunStart, RunSummary
 from datamill.project import Session
 from tests.project.conftest import PACKAGE, Project, build_project
 
@@ -293,6 +293,17 @@ class Chain:
         assert command.returncode == EXIT_AFTER[sent], err.read_text(encoding="utf-8")
         return err.read_text(encoding="utf-8")
 
+    def stopped_in(self, k: int, error: str) -> RunDetail:
+        """The latest run, checked as stopped in node ``n{k}``: ``interrupted``, with
+        ``error``; the ``k`` nodes upstream ran, ``n{k}`` was interrupted, the rest were not
+        reached."""
+        with Journal(self.journal_path) as journal:
+            run = journal.run("latest")
+        assert (run.status, run.error) == ("interrupted", error)
+        statuses = Counter(n.status for n in run.nodes)
+        assert statuses == Counter({"ran": k, "interrupted": 1, "not_reached": NODES - k - 1})
+        return run
+
     def resume(self, resumed: RunSummary | None = None) -> subprocess.CompletedProcess[str]:
         """Run ``datamill run --resume`` and check it: it succeeded, said it resumed run
         ``resumed`` (when given), every node has now completed exactly once over all runs,
@@ -495,11 +506,7 @@ def test_a_run_interrupted_by_ctrl_c_says_how_to_resume_and_resumes(
 
     stderr = chain.signal_when_halted(args, f"n{k}", signal.SIGINT, MILL_HALT_IN=f"n{k}")
 
-    with Journal(chain.journal_path) as journal:
-        interrupted = journal.run("latest")
-    assert interrupted.status == "interrupted"
-    statuses = Counter(n.status for n in interrupted.nodes)
-    assert statuses == Counter({"ran": k, "interrupted": 1, "not_reached": NODES - k - 1})
+    interrupted = chain.stopped_in(k, "KeyboardInterrupt")
     [stopped] = [n for n in interrupted.nodes if n.status == "interrupted"]
     assert stopped.node_name == f"n{k}"
     assert stopped.error == interrupted.error == "KeyboardInterrupt"
@@ -529,12 +536,7 @@ def test_sigterm_to_the_datamill_process_alone_stops_the_run_as_ctrl_c_does(
         args, f"n{k}", signal.SIGTERM, alone=True, MILL_HALT_IN=f"n{k}"
     )
 
-    with Journal(chain.journal_path) as journal:
-        terminated = journal.run("latest")
-    assert terminated.status == "interrupted"
-    assert terminated.error == "Terminated: the process received SIGTERM"
-    statuses = Counter(n.status for n in terminated.nodes)
-    assert statuses == Counter({"ran": k, "interrupted": 1, "not_reached": NODES - k - 1})
+    terminated = chain.stopped_in(k, "Terminated: the process received SIGTERM")
     [interrupted] = [n for n in terminated.nodes if n.status == "interrupted"]
     assert interrupted.peak_memory is not None  # the process executor's: its worker's
     assert interrupted.peak_memory > 1_000_000  # a Python process's, in bytes
@@ -559,13 +561,8 @@ def test_closing_the_terminal_stops_the_run_as_ctrl_c_does(
         args, f"n{k}", signal.SIGHUP, terminal=True, MILL_HALT_IN=f"n{k}"
     )
 
-    with Journal(chain.journal_path) as journal:
-        hung_up = journal.run("latest")
+    hung_up = chain.stopped_in(k, "Terminated: the process received SIGHUP")
     assert "Running pipeline 'chain'" in shown  # it ran on the terminal
-    assert hung_up.status == "interrupted"
-    assert hung_up.error == "Terminated: the process received SIGHUP"
-    statuses = Counter(n.status for n in hung_up.nodes)
-    assert statuses == Counter({"ran": k, "interrupted": 1, "not_reached": NODES - k - 1})
     log = (chain.root / "logs" / "datamill.log").read_text(encoding="utf-8")
     assert log.endswith(
         f"Terminated: run {hung_up.run_id} stopped in 'n{k}', with {k} of {NODES} node(s) "

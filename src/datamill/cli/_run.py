@@ -148,7 +148,7 @@ class Terminated(KeyboardInterrupt):
             reports a process that the signal ended.
     """
 
-    def __init__(self, signal_number: int = signal.SIGTERM) -> None:
+    def __init__(self, signal_number: int) -> None:
         self.signal_number = signal_number
         super().__init__(f"the process received {signal.Signals(signal_number).name}")
 
