@@ -184,6 +184,31 @@ def test_a_run_reads_without_its_node_records_on_request(journal: Journal) -> No
     assert latest == header
 
 
+def test_node_statuses_reads_only_the_statuses_of_a_runs_nodes(journal: Journal) -> None:
+    start(journal, "run-a")
+    records = [
+        ran("extract"),
+        NodeRecord("clean", "skipped", reason="unchanged", attempts=0),
+        NodeRecord("train", "failed", reason="code changed", error="ValueError: x"),
+        NodeRecord("report", "not_reached", reason="not reached", attempts=0),
+    ]
+    journal.record_nodes("run-a", records)
+    journal.finish_run("run-a", "failed")
+
+    statuses = journal.node_statuses("run-a")
+
+    assert list(statuses.items()) == [
+        ("extract", "ran"),
+        ("clean", "skipped"),
+        ("train", "failed"),
+        ("report", "not_reached"),
+    ]
+    assert statuses == {n.node_name: n.status for n in journal.nodes("run-a")}
+    assert journal.node_statuses("-a") == statuses  # a unique suffix names the run too
+    with pytest.raises(JournalError, match="run-a"):
+        journal.node_statuses("run-b")
+
+
 def test_a_run_finished_by_a_successful_resume_is_skipped_on_request(journal: Journal) -> None:
     start(journal, "a", second=0)
     journal.finish_run("a", "failed")

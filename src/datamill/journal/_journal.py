@@ -32,6 +32,7 @@ from datamill.journal._records import (
     RUN_STATUSES,
     FinalStatus,
     NodeRecord,
+    NodeStatus,
     PartitionRecord,
     Producer,
     RunDetail,
@@ -508,6 +509,20 @@ class Journal:
         with self._read() as connection:
             resolved = queries.resolve_run_id(connection, run_id, self.path)
             return list(queries.run_nodes(connection, resolved))
+
+    def node_statuses(self, run_id: str) -> dict[str, NodeStatus]:
+        """The status of each node of one run (id, unique prefix or suffix, or
+        ``"latest"``), by node name, in the order they were recorded.
+
+        Reads only the statuses: for a run of 10,000 nodes, a few milliseconds where
+        `nodes` takes a fifth of a second.
+
+        Raises:
+            JournalError: If no run matches or several do.
+        """
+        with self._read() as connection:
+            resolved = queries.resolve_run_id(connection, run_id, self.path)
+            return queries.node_statuses(connection, resolved)
 
     def last_success(self, node_name: str, pipeline: str | None = None) -> NodeRecord | None:
         """The most recent record of ``node_name`` with status ``ran``, in any run.

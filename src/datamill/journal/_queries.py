@@ -12,7 +12,7 @@ from collections.abc import Collection, Generator, Iterator, Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from datamill._text import did_you_mean, quoted
 from datamill.errors import JournalError
@@ -21,6 +21,7 @@ from datamill.journal._liveness import derive_status
 from datamill.journal._records import (
     DatasetRecord,
     NodeRecord,
+    NodeStatus,
     PartitionCount,
     PartitionRecord,
     Producer,
@@ -34,6 +35,7 @@ __all__ = [
     "dataset_names",
     "iter_runs",
     "last_success",
+    "node_statuses",
     "producers",
     "resolve_run_id",
     "resumed_runs",
@@ -297,6 +299,14 @@ def run_nodes(connection: sqlite3.Connection, run_id: str) -> tuple[NodeRecord, 
         (run_id,),
     )
     return tuple(_node(row, datasets.get(row["id"], [])) for row in nodes)
+
+
+def node_statuses(connection: sqlite3.Connection, run_id: str) -> dict[str, NodeStatus]:
+    """The status of each node of run ``run_id``, by node name, in recording order."""
+    rows = connection.execute(
+        "SELECT node_name, status FROM nodes WHERE run_id = ? ORDER BY id", (run_id,)
+    )
+    return {str(name): cast("NodeStatus", status) for name, status in rows}
 
 
 def last_success(

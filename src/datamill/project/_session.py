@@ -256,8 +256,8 @@ class Session:
         if incremental is None:
             incremental = self.settings.incremental
         if resumes is not None:
-            resumed = self.journal.run(resumes)
-            forced = _forced_on_resume(forced, resumed, pipeline)
+            resumed = self.journal.run(resumes, nodes=False)
+            forced = _forced_on_resume(forced, resumed, pipeline, self.journal)
             if early_cutoff is None:
                 early_cutoff = resumed.options.get("early_cutoff")
         if early_cutoff is None:
@@ -485,20 +485,23 @@ def _listed(names: Iterable[str] | None) -> list[str] | None:
 
 
 def _forced_on_resume(
-    given: bool | Collection[str], resumed: RunDetail, pipeline: Pipeline
+    given: bool | Collection[str], resumed: RunDetail, pipeline: Pipeline, journal: Journal
 ) -> bool | dict[str, str]:
     """What a run that finishes run ``resumed`` forces, with the reason to state for each
     node: what it is given, and what the resumed run forced (every node, when it was
     forced or not incremental) and did not finish. A node finished when it ran or was
-    skipped as unchanged in that run."""
+    skipped as unchanged in that run (only then are its statuses read)."""
     if given is True:
         return True
     options = resumed.options
     not_incremental = options.get("incremental") is False
     earlier = True if not_incremental else options.get("force", False)
-    finished = {n.node_name for n in resumed.nodes if n.status in ("ran", "skipped")}
+    if not earlier:
+        return dict.fromkeys(given or [], "forced") or False
+    statuses = journal.node_statuses(resumed.run_id)
+    finished = {name for name, status in statuses.items() if status in ("ran", "skipped")}
     in_run = pipeline.graph.position
-    named = list(in_run) if earlier is True else list(earlier or ())
+    named = list(in_run) if earlier is True else list(earlier)
     why = "incremental runs were off" if not_incremental else "forced"
     carried = f"{why} in the resumed run"
     forced = {name: carried for name in named if name in in_run and name not in finished}
@@ -507,7 +510,8 @@ def _forced_on_resume(
 
 def resumable_run(journal: Journal, run: str = "latest") -> RunDetail:
     """The run that resuming ``run`` finishes, without its node records (read them with
-    ``journal.nodes(run_id)`` if needed: a large run's take a while).
+    ``journal.nodes(run_id)``, or only their statuses with ``journal.node_statuses(run_id)``,
+    if needed: a large run's records take a while).
 
     Args:
         journal: The project's run journal.
