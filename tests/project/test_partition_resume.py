@@ -16,6 +16,7 @@ from typing import Final
 
 import pytest
 
+from datamill.errors import RunnerError
 from datamill.journal import Journal
 from datamill.project import Session
 from tests.project.conftest import PACKAGE, Project, build_project, forget_project_modules
@@ -62,6 +63,25 @@ def create_pipeline(**kwargs):
 """
 
 
+# The factor reaches ``double`` through a node whose output stays in memory, and ``double``
+# fails at the partition named by ``MILL_FAIL_AT``.
+IN_MEMORY_FACTOR = (
+    PIPELINE.replace(
+        "    with open(LOG",
+        '    if os.environ.get("MILL_FAIL_AT") == event["id"]:\n'
+        '        raise ValueError("failed at " + event["id"])\n'
+        "    with open(LOG",
+    )
+    .replace(
+        "def create_pipeline(", "def pick(factor):\n    return factor\n\n\ndef create_pipeline("
+    )
+    .replace(
+        '[node(double, ["events", "params:factor"]',
+        '[node(pick, "params:factor", "factor"), node(double, ["events", "factor"]',
+    )
+)
+
+
 def pid(index: int) -> str:
     return f"p{index:04d}"
 
@@ -101,14 +121,14 @@ def expected(indices: range, factor: int = 2, value: int = 1) -> dict[str, objec
     return {pid(i): {"id": pid(i), "value": i * value * factor} for i in indices}
 
 
-def make_parts(tmp_path: Path, count: int) -> Parts:
+def make_parts(tmp_path: Path, count: int, pipeline: str = PIPELINE) -> Parts:
     project: Project = build_project(tmp_path / "parts")
     project.write("conf/base/catalog.yml", CATALOG)
     project.write("conf/base/parameters.yml", "factor: 2\n")
     (project.root / "data/01_raw/raw.json").unlink()
     project.write_package("halt.py", HALT)
     log = (tmp_path / "ran.log").as_posix()
-    project.write_package("pipelines/parts/__init__.py", PIPELINE.replace("LOG_PATH", repr(log)))
+    project.write_package("pipelines/parts/__init__.py", pipeline.replace("LOG_PATH", repr(log)))
     parts = Parts(project, tmp_path)
     parts.add_events(range(count))
     return parts
@@ -256,5 +276,44 @@ def test_the_resume_of_a_forced_run_keeps_the_partitions_that_run_committed(
     assert parts.ran() - before == Counter(pid(i) for i in range(20))
     assert parts.latest_reason() == (
         "forced in the resumed run; computed 8 of 20 partitions (12 committed earlier)"
+    )
+    assert parts.outputs() == expected(range(20))
+
+
+@pytest.mark.parametrize("executor", ["sequential", "thread", "process"])
+def test_an_input_kept_in_memory_counts_by_what_produced_it(tmp_path: Path, executor: str) -> None:
+    parts = make_parts(tmp_path, 20, IN_MEMORY_FACTOR)
+    assert parts.run_in_session(executor=executor) == Counter(pid(i) for i in range(20))
+    parts.add_events(range(20, 30))
+
+    # ``pick`` runs again, as ``double`` needs its output; its code, parameter and inputs
+    # are those of the first run, so the partitions committed then stay.
+    assert parts.run_in_session(executor=executor) == Counter(pid(i) for i in range(20, 30))
+    assert parts.latest_reason() == (
+        "input 'events' changed; computed 10 of 30 partitions (20 committed earlier)"
+    )
+
+    parts.project.write("conf/base/parameters.yml", "factor: 3\n")  # what ``pick`` reads
+    assert parts.run_in_session(executor=executor) == Counter(pid(i) for i in range(30))
+    assert parts.outputs() == expected(range(30), factor=3)
+
+
+def test_a_resume_keeps_the_partitions_computed_from_an_input_kept_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = make_parts(tmp_path, 20, IN_MEMORY_FACTOR)
+    monkeypatch.setenv("MILL_FAIL_AT", pid(12))
+    with pytest.raises(RunnerError, match="failed at p0012"):
+        parts.run_in_session()
+    assert parts.ran() == Counter(pid(i) for i in range(12))
+    monkeypatch.delenv("MILL_FAIL_AT")
+
+    forget_project_modules()
+    with Session.create(parts.root) as session:
+        session.resume()
+
+    assert parts.ran() == Counter(pid(i) for i in range(20))  # each computed once
+    assert parts.latest_reason() == (
+        "no successful run recorded; computed 8 of 20 partitions (12 committed earlier)"
     )
     assert parts.outputs() == expected(range(20))

@@ -8,7 +8,10 @@ persisted inputs and outputs (`Decision.catalog`), the partition id and that inp
 partition's own fingerprint. A partition whose key equals the one recorded in the journal
 when it was last committed, and whose output file still has the fingerprint recorded then,
 is not computed again. The others are computed one at a time (load, call, save, record), so
-memory holds one partition, and a crash loses at most the partition in flight.
+memory holds one partition, and a crash loses at most the partition in flight. An other
+input kept in memory counts, as everywhere, by the fingerprint of what produced it, so a
+partition computed from it is kept as long as its producer's code, parameters and inputs
+are unchanged.
 
 Keying on the input partition's own fingerprint (not the whole input's) means that adding
 input partitions computes only the new ones, and changing one recomputes only that one.
@@ -74,16 +77,25 @@ class PartitionLedger:
         run_id: The run recording the partitions (started in the journal).
         decisions: Each node's decision, by node name: its code, parameter and input
             fingerprints as known before the run.
+        memory: The fingerprint of each in-memory dataset produced so far in this run (that
+            of what produced it), kept up to date as nodes finish (`Recorder.memory`).
 
     A forced node computes every partition again, except those committed by this run and
     by the runs it resumes (through resumes of resumes, as the journal records them): those
     are the forced run's own work, being finished.
     """
 
-    def __init__(self, journal: Journal, run_id: str, decisions: Mapping[str, Decision]) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        run_id: str,
+        decisions: Mapping[str, Decision],
+        memory: Mapping[str, str | None],
+    ) -> None:
         self.journal = journal
         self.run_id = run_id
         self.decisions = decisions
+        self.memory = memory
         self._own_runs: set[str] | None = None  # see `own_runs`
 
     def plan(
@@ -153,9 +165,9 @@ class PartitionLedger:
         if decision is None:
             return None
         # Other inputs recomputed in this run were unknown when the run was planned: a
-        # stored one has its fingerprint now.
+        # stored one has its fingerprint now, one in memory that of what produced it.
         others = {
-            name: decision.inputs.get(name) or (ds.run_fingerprint() if ds.persistent else None)
+            name: decision.inputs.get(name) or self._now(name, ds)
             for name, ds in inputs[1:]
             if name in decision.inputs
         }
@@ -168,6 +180,11 @@ class PartitionLedger:
         if any(part is None for part in parts):
             return None  # something it depends on cannot be fingerprinted: never skip
         return _digest(parts)
+
+    def _now(self, name: str, dataset: Dataset) -> str | None:
+        if dataset.persistent:
+            return dataset.run_fingerprint()
+        return self.memory.get(name)
 
 
 def partitionwise_problems(pipeline: Pipeline, catalog: DataCatalog) -> list[str]:

@@ -132,7 +132,7 @@ def run_with(
             datasets=by_name,
         )
         recorder.skipped()
-        ledger = PartitionLedger(tracking.journal, run_id, tracking.decisions)
+        ledger = PartitionLedger(tracking.journal, run_id, tracking.decisions, recorder.memory)
         if not all(d.runs for d in planned):
             runs = [n for n, d in zip(pipeline.graph.nodes, planned, strict=True) if d.runs]
             pipeline = Pipeline(runs)
