@@ -23,6 +23,7 @@ from tests.project.conftest import PACKAGE, Project, build_project, forget_proje
 from tests.project.test_resume import HALT, Chain, needs_fifos
 
 KILL_AT: Final = 700
+YIELDS: Final = "it yields chunks (always runs)"
 
 CATALOG = """\
 events:
@@ -80,6 +81,39 @@ IN_MEMORY_FACTOR = (
         '[node(pick, "params:factor", "factor"), node(double, ["events", "factor"]',
     )
 )
+
+
+# ``double`` returns its partitions as callables, each computed when it is saved (as with
+# Kedro's lazy saving), and fails at the partition named by ``MILL_FAIL_AT``.
+RETURNED_LAZILY = (
+    PIPELINE.replace("import os\n", "import functools\nimport os\n")
+    .replace("def double(event", "def double_one(event")
+    .replace(
+        "    with open(LOG",
+        '    if os.environ.get("MILL_FAIL_AT") == event["id"]:\n'
+        '        raise ValueError("failed at " + event["id"])\n'
+        "    with open(LOG",
+    )
+    .replace(
+        "def create_pipeline(",
+        "def compute(load, factor):\n"
+        "    return double_one(load(), factor)\n\n\n"
+        "def double(events, factor):\n"
+        "    return {pid: functools.partial(compute, load, factor) for pid, load in events.items()}"
+        "\n\n\n"
+        "def create_pipeline(",
+    )
+    .replace(", partitionwise=True)", ")")
+)
+
+
+# The same, yielding one partition at a time.
+YIELDED_LAZILY = RETURNED_LAZILY.replace(
+    "    return {pid: functools.partial(compute, load, factor) for pid, load in events.items()}",
+    "    for pid, load in events.items():\n"
+    "        yield {pid: functools.partial(compute, load, factor)}",
+)
+assert YIELDED_LAZILY != RETURNED_LAZILY
 
 
 def pid(index: int) -> str:
@@ -317,3 +351,70 @@ def test_a_resume_keeps_the_partitions_computed_from_an_input_kept_in_memory(
         "no successful run recorded; computed 8 of 20 partitions (12 committed earlier)"
     )
     assert parts.outputs() == expected(range(20))
+
+
+@needs_fifos
+def test_a_run_killed_at_partition_70_of_100_returned_lazily_computes_only_the_rest_on_resume(
+    tmp_path: Path,
+) -> None:
+    parts = make_parts(tmp_path, 100, RETURNED_LAZILY)
+
+    parts.kill_when_halted(["run", "--pipeline", "parts"], f"at {pid(70)}", MILL_HALT_AT=pid(70))
+
+    assert parts.ran() == Counter(pid(i) for i in range(70))
+    assert parts.outputs() == expected(range(70))  # each committed partition is whole
+    assert parts.hidden_files() == []
+    resumed = parts.datamill("run", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert parts.ran() == Counter(pid(i) for i in range(100))  # each computed exactly once
+    assert parts.outputs() == expected(range(100))
+    assert parts.latest_reason() == (
+        "no successful run recorded; computed 30 of 100 partitions (70 committed earlier)"
+    )
+
+
+LAZY: Final = [
+    pytest.param(RETURNED_LAZILY, {}, id="returned"),
+    # A generator node always runs, but the partitions it yields as callables are kept.
+    pytest.param(YIELDED_LAZILY, dict.fromkeys(("new", "changed", "same"), YIELDS), id="yielded"),
+]
+
+
+@pytest.mark.parametrize("executor", ["sequential", "thread", "process"])
+@pytest.mark.parametrize(("pipeline", "reasons"), LAZY)
+def test_partitions_returned_lazily_are_kept_on_resume_until_something_changes(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    executor: str,
+    pipeline: str,
+    reasons: dict[str, str],
+) -> None:
+    why = {"new": "no successful run recorded", "changed": "input 'events' changed"} | reasons
+    parts = make_parts(tmp_path, 20, pipeline)
+    monkeypatch.setenv("MILL_FAIL_AT", pid(12))
+    with pytest.raises(RunnerError, match="failed at p0012"):
+        parts.run_in_session(executor=executor)
+    assert parts.ran() == Counter(pid(i) for i in range(12))
+    monkeypatch.delenv("MILL_FAIL_AT")
+
+    forget_project_modules()
+    with Session.create(parts.root) as session:
+        session.resume(executor=executor)
+
+    assert parts.ran() == Counter(pid(i) for i in range(20))  # each computed once
+    assert parts.outputs() == expected(range(20))
+    assert parts.latest_reason() == (
+        f"{why['new']}; computed 8 of 20 partitions (12 committed earlier)"
+    )
+    assert parts.run_in_session(executor=executor) == Counter()  # unchanged: nothing computed
+    if "same" in why:
+        assert parts.latest_reason() == (
+            f"{why['same']}; computed 0 of 20 partitions (20 committed earlier)"
+        )
+    # Any change to what the node reads computes every partition: they are keyed by all of it.
+    parts.add_events(range(20, 22))
+    assert parts.run_in_session(executor=executor) == Counter(pid(i) for i in range(22))
+    assert parts.latest_reason() == f"{why['changed']}; computed 22 of 22 partitions"
+    parts.project.write("conf/base/parameters.yml", "factor: 3\n")
+    assert parts.run_in_session(executor=executor) == Counter(pid(i) for i in range(22))
+    assert parts.outputs() == expected(range(22), factor=3)

@@ -16,7 +16,10 @@ A partitionwise node (``node(..., partitionwise=True)``) is run like a generator
 chunks are ``{partition_id: result}``, one per input partition still to compute: ``prepare``
 asks the run's `PartitionLedger` which partitions were committed earlier, ``compute`` calls
 the function partition by partition (each call retried on its own), and ``finish`` saves
-each chunk and records it in the journal before the next partition is computed.
+each chunk and records it in the journal before the next partition is computed. Partitions
+that a node returns (or yields) as callables for a partitioned output are likewise computed,
+saved and recorded one at a time by ``finish``, skipping those committed earlier from the
+same code, parameters and inputs (`PartitionLedger.plan_returned`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from datamill.runner._partitions import (
     PartitionPlan,
     check_partitions,
     log_summary,
+    returns_partitions_lazily,
 )
 from datamill.runner._typed_params import convert_parameter
 
@@ -244,12 +248,23 @@ class NodeJob:
         outputs = map_outputs(node, result)
         if self.ctx.after_node_hooks:
             self._after_hook(outputs)
-        self._save_all(outputs)
+        returned = self._returned_partitions(outputs)
+        if returned is None:
+            self._save_all(outputs)
+        else:
+            self._save_partitions(returned)
+            assert self.partitions is not None
+            log_summary(node, self.partitions)
         self._ended()
 
     def save_chunk(self, chunk: Any) -> None:
         """Save one chunk of a generator or partitionwise node (and record its partitions)."""
-        self._save_all(map_outputs(self.node, chunk))
+        outputs = map_outputs(self.node, chunk)
+        returned = None if self.node.partitionwise else self._returned_partitions(outputs)
+        if returned is not None:
+            self._save_partitions(returned)
+            return
+        self._save_all(outputs)
         if self.partitions is not None:
             self._committed(chunk)
 
@@ -284,6 +299,35 @@ class NodeJob:
                 run_id=self.ctx.run_id,
             )
         self.inputs = {}
+
+    def _returned_partitions(self, outputs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """In a recorded run, the partitions a node returned (or yielded in one chunk) for
+        its one output, when that output is a partitioned dataset (without ``overwrite``)
+        and some of them are callables: they are computed one at a time, and those
+        committed earlier from the same code, parameters and inputs are not computed again
+        (None otherwise)."""
+        if self.ctx.ledger is None or len(self.node.outputs) != 1:
+            return None
+        [dataset], [value] = self.ctx.outputs[self.index], outputs.values()
+        return value if returns_partitions_lazily(dataset, value) else None
+
+    def _save_partitions(self, returned: Mapping[str, Any]) -> None:
+        """Compute and save the returned (or yielded) partitions still to compute, one at a
+        time, each recorded in the journal once saved."""
+        node, ctx = self.node, self.ctx
+        assert ctx.ledger is not None
+        [name], [output] = node.outputs, ctx.outputs[self.index]
+        plan = ctx.ledger.plan_returned(node, ctx.inputs[self.index], returned, output)
+        if self.partitions is None:
+            self.partitions = plan
+        else:  # a generator's next chunk: counted with the chunks before it
+            self.partitions.keys.update(plan.keys)
+            self.partitions.total += plan.total
+            self.partitions.committed += plan.committed
+        for pid, value in plan.pending.items():
+            chunk = {pid: value() if callable(value) else value}
+            self._save_all({name: chunk})
+            self._committed(chunk)
 
     def _plan_partitions(self, value: object) -> dict[str, Any]:
         """The partitions to compute (all of them, in id order, unless the run is recorded)."""

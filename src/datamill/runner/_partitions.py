@@ -15,6 +15,11 @@ are unchanged.
 
 Keying on the input partition's own fingerprint (not the whole input's) means that adding
 input partitions computes only the new ones, and changing one recomputes only that one.
+
+A node that is not partitionwise may return (or yield) ``{partition_id: callable}`` for a
+partitioned output: each such partition is keyed by the node's code, parameters, every
+input and its id, so that after a crash a rerun with nothing changed computes only the
+partitions not committed yet (`PartitionLedger.plan_returned`).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ __all__ = [
     "check_partitions",
     "log_summary",
     "partitionwise_problems",
+    "returns_partitions_lazily",
 ]
 
 Dataset = AbstractDataset[Any, Any]
@@ -114,11 +120,31 @@ class PartitionLedger:
             output: Its output dataset.
         """
         source = dict(inputs)[node.inputs[0]]
-        base = self._base_key(node, inputs)
+        base = self._base_key(node, inputs[1:])  # the partitioned input counts by partition
         fingerprints = _partition_fingerprints(source)
         keys = {pid: _key(base, pid, fingerprints.get(pid)) for pid in partitions}
         done = self._committed(node, output, keys)
         pending = {pid: part for pid, part in sorted(partitions.items()) if pid not in done}
+        return PartitionPlan(pending, keys, total=len(keys), committed=len(done))
+
+    def plan_returned(
+        self,
+        node: Node,
+        inputs: Sequence[tuple[str, Dataset]],
+        returned: Mapping[str, Any],
+        output: Dataset,
+    ) -> PartitionPlan:
+        """The partitions of ``returned`` (what a node returned for its partitioned output,
+        where each value may be a callable that computes it) still to compute and save.
+
+        Such a partition is keyed by the node's code, parameters, every input and its
+        partition id: after a crash, a rerun with nothing changed does not call again the
+        callables of the partitions committed before it; any change computes them all.
+        """
+        base = self._base_key(node, inputs)
+        keys = {pid: _key(base, pid, _RETURNED) for pid in returned}
+        done = self._committed(node, output, keys)
+        pending = {pid: value for pid, value in returned.items() if pid not in done}
         return PartitionPlan(pending, keys, total=len(keys), committed=len(done))
 
     def record(self, node: Node, output: Dataset, partition_id: str, key: str | None) -> None:
@@ -161,14 +187,16 @@ class PartitionLedger:
         return self._own_runs
 
     def _base_key(self, node: Node, inputs: Sequence[tuple[str, Dataset]]) -> str | None:
+        """The digest of what every partition of ``node`` is computed from: its code, its
+        parameters, the catalog entries and ``inputs`` (None when one is unknown)."""
         decision = self.decisions.get(node.name)
         if decision is None:
             return None
-        # Other inputs recomputed in this run were unknown when the run was planned: a
-        # stored one has its fingerprint now, one in memory that of what produced it.
+        # Inputs recomputed in this run were unknown when the run was planned: a stored one
+        # has its fingerprint now, one in memory that of what produced it.
         others = {
             name: decision.inputs.get(name) or self._now(name, ds)
-            for name, ds in inputs[1:]
+            for name, ds in inputs
             if name in decision.inputs
         }
         parts = [
@@ -226,12 +254,28 @@ def log_summary(node: Node, plan: PartitionPlan) -> None:
     _log.info("node %s %s", node.name, plan.summary())
 
 
+def returns_partitions_lazily(dataset: Dataset, value: object) -> TypeGuard[Mapping[str, Any]]:
+    """Whether ``value``, to be saved to ``dataset``, holds partitions computed on demand:
+    the dataset is partitioned (without ``overwrite``, which removes the partitions a save
+    leaves out) and ``value`` is a mapping with callables among its values."""
+    return (
+        _partitioned(dataset)  # first: the one check on every other node's path
+        and not dataset.overwrite
+        and isinstance(value, Mapping)
+        and any(callable(part) for part in value.values())
+    )
+
+
 def _partitioned(dataset: Dataset) -> TypeGuard[PartitionedDataset]:
     return isinstance(dataset, PartitionedDataset)
 
 
 def _partition_fingerprints(dataset: Dataset) -> dict[str, str]:
     return dataset.partition_fingerprints() if _partitioned(dataset) else {}
+
+
+_RETURNED = "returned"
+"""Stands for the input partition's fingerprint in the key of a partition a node returned."""
 
 
 def _key(base: str | None, partition_id: str, fingerprint: str | None) -> str | None:
