@@ -8,7 +8,7 @@ persisted inputs and outputs (`Decision.catalog`), the partition id and that inp
 partition's own fingerprint. A partition whose key equals the one recorded in the journal
 when it was last committed, and whose output file still has the fingerprint recorded then,
 is not computed again. The others are computed one at a time (load, call, save, record), so
-memory holds one partition, and a crash loses at most the partition in flight. An other
+memory holds one partition, and a crash loses at most the partition in flight. Another
 input kept in memory counts, as everywhere, by the fingerprint of what produced it, so a
 partition computed from it is kept as long as its producer's code, parameters and inputs
 are unchanged.
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -123,9 +123,7 @@ class PartitionLedger:
         base = self._base_key(node, inputs[1:])  # the partitioned input counts by partition
         fingerprints = _partition_fingerprints(source)
         keys = {pid: _key(base, pid, fingerprints.get(pid)) for pid in partitions}
-        done = self._committed(node, output, keys)
-        pending = {pid: part for pid, part in sorted(partitions.items()) if pid not in done}
-        return PartitionPlan(pending, keys, total=len(keys), committed=len(done))
+        return self._plan(node, output, keys, sorted(partitions.items()))
 
     def plan_returned(
         self,
@@ -143,9 +141,20 @@ class PartitionLedger:
         """
         base = self._base_key(node, inputs)
         keys = {pid: _key(base, pid, _RETURNED) for pid in returned}
+        return self._plan(node, output, keys, returned.items())
+
+    def _plan(
+        self,
+        node: Node,
+        output: Dataset,
+        keys: Mapping[str, str | None],
+        parts: Iterable[tuple[str, Any]],
+    ) -> PartitionPlan:
+        """The plan of ``parts`` (partition id, data or callable), keyed by ``keys``: those
+        committed earlier with their key are left out."""
         done = self._committed(node, output, keys)
-        pending = {pid: value for pid, value in returned.items() if pid not in done}
-        return PartitionPlan(pending, keys, total=len(keys), committed=len(done))
+        pending = {pid: part for pid, part in parts if pid not in done}
+        return PartitionPlan(pending, dict(keys), total=len(keys), committed=len(done))
 
     def record(self, node: Node, output: Dataset, partition_id: str, key: str | None) -> None:
         """Record that ``node`` committed ``partition_id`` of its output."""
