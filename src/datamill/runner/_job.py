@@ -321,9 +321,7 @@ class NodeJob:
         if self.partitions is None:
             self.partitions = plan
         else:  # a generator's next chunk: counted with the chunks before it
-            self.partitions.keys.update(plan.keys)
-            self.partitions.total += plan.total
-            self.partitions.committed += plan.committed
+            self.partitions.add(plan)
         for pid, value in plan.pending.items():
             chunk = {pid: value() if callable(value) else value}
             self._save_all({name: chunk})

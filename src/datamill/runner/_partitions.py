@@ -74,6 +74,13 @@ class PartitionPlan:
         text = f"computed {self.done} of {self.total} partitions"
         return f"{text} ({self.committed} committed earlier)" if self.committed else text
 
+    def add(self, other: PartitionPlan) -> None:
+        """Count in the keys and totals of ``other``, the plan of a later chunk of the same
+        job (its pending partitions are the caller's to compute)."""
+        self.keys.update(other.keys)
+        self.total += other.total
+        self.committed += other.committed
+
 
 class PartitionLedger:
     """Reads and writes a run's committed partitions in the journal.
