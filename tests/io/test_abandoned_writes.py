@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -21,6 +22,7 @@ from datamill import DataCatalog, MemoryDataset, Pipeline, node, run
 from datamill._processes import MACHINE_TAG
 from datamill.datasets.json import JSONDataset
 from datamill.datasets.partitions import PartitionedDataset
+from datamill.errors import DatasetError
 from datamill.io import discard_abandoned_writes
 
 TOKEN = "0123456789abcdef"
@@ -36,7 +38,7 @@ class Stalled(JSONDataset):
         print("writing", flush=True)
         sys.stdin.read()  # until the test kills this process
 
-Stalled(sys.argv[1]).save({"new": True})
+Stalled(sys.argv[1], versioned="--versioned" in sys.argv).save({"new": True})
 """
 
 
@@ -129,22 +131,52 @@ def test_each_folder_is_listed_once_and_missing_folders_are_passed_over(tmp_path
     assert hidden(tmp_path) == []
 
 
-def test_a_versioned_dataset_sweeps_the_folders_of_its_newest_versions(tmp_path: Path) -> None:
+def test_a_killed_versioned_save_leaves_no_version_only_its_temporary_file(
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "model.json"
-    versions = [f"2026-11-22T10.00.{i:02d}.000Z" for i in range(10)]
-    for version in versions:
-        (root / version).mkdir(parents=True)
-    dead = dead_pid()
-    for version in (versions[0], versions[-1]):
-        (root / version / temp_name("model.json", dead)).write_text("x", encoding="utf-8")
     dataset = JSONDataset(str(root), versioned=True)
+    dataset.save({"version": 1})
+    [kept] = dataset.list_versions()
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_SAVE, str(root), "--versioned"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"writing\n"
+        child.kill()
 
-    assert dataset.scratch_folders() == [str(root / v) for v in versions[-8:]]
+    # The temporary file is in the folder of the versions; no folder was made for the
+    # killed save's version, so none is left empty.
+    [leftover] = hidden(root)
+    assert leftover.startswith(f".model.json.{MACHINE_TAG}.{child.pid}.")
+    assert sorted(p.name for p in root.iterdir()) == sorted([kept, leftover])
+    assert dataset.scratch_folders() == [str(root)]
+
     removed = discard_abandoned_writes([dataset])
 
-    # The newest version is where a killed save was writing; an old folder is not listed.
-    assert removed == [str(root / versions[-1] / temp_name("model.json", dead))]
-    assert hidden(root / versions[0]) == [temp_name("model.json", dead)]
+    assert removed == [str(root / leftover)]
+    assert [p.name for p in root.iterdir()] == [kept]
+    assert dataset.load() == {"version": 1}
+
+
+class Unwritable(JSONDataset):
+    def _write(self, data: object, stream: IO[bytes]) -> None:
+        stream.write(b'{"half": ')
+        raise OSError("disk full")
+
+
+def test_a_failed_versioned_save_leaves_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "model.json"
+    JSONDataset(str(root), versioned=True).save({"version": 1})
+    [kept] = JSONDataset(str(root), versioned=True).list_versions()
+
+    with pytest.raises(DatasetError, match="disk full"):
+        Unwritable(str(root), versioned=True).save({"version": 2})
+
+    assert [p.name for p in root.iterdir()] == [kept]
+    assert JSONDataset(str(root), versioned=True).load() == {"version": 1}
 
 
 def test_a_partitioned_dataset_sweeps_every_folder_of_its_partitions(tmp_path: Path) -> None:

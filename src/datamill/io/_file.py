@@ -10,7 +10,9 @@ next run that writes to that folder removes it (see `discard_abandoned_writes`).
 
 **Versioning.** With ``versioned=True`` each save goes to ``<filepath>/<version>/<basename>``
 and an existing version is never overwritten. A load reads ``load_version`` if given, else
-the latest version.
+the latest version. On a local disk the temporary file is written in ``<filepath>``, and the
+version's folder is made only to link the finished file into it, so a save that fails or is
+killed leaves no empty version folder.
 
 **Fingerprints.** :meth:`FileDataset.fingerprint` identifies the current content cheaply:
 the object store's checksum of the content (GCS's MD5 or CRC32C, S3's ETag, an MD5 the
@@ -79,9 +81,6 @@ def remembered_hashes(store: HashStore) -> Iterator[None]:
 
 LoadT = TypeVar("LoadT")
 SaveT = TypeVar("SaveT")
-
-_NEWEST_VERSIONS: Final = 8
-"""How many of a versioned dataset's newest version folders `scratch_folders` names."""
 
 _CHECKSUM_KEYS = ("md5Hash", "crc32c", "md5", "content_md5", "ETag")
 """The keys of a filesystem's ``info`` that hold a checksum of the content, best first. Not
@@ -192,19 +191,14 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
 
     def scratch_folders(self) -> list[str]:
         """Where saves write temporary files: on a local disk the target's folder (when
-        versioned, the folders of the newest versions, where a killed save could have been
-        writing), elsewhere the system's temporary folder."""
+        versioned, the folder that holds the versions), elsewhere the system's temporary
+        folder."""
         fs = self._filesystem()
         if not self._is_local(fs):
             return [tempfile.gettempdir()]
         if not self._versioned:
             return [os.path.dirname(self._path) or "."]
-        try:
-            with os.scandir(self._path) as entries:
-                folders = sorted(entry.path for entry in entries if entry.is_dir())
-        except OSError:  # no version saved yet
-            return []
-        return folders[-_NEWEST_VERSIONS:]
+        return [self._path]
 
     # -- versions ----------------------------------------------------------------------
 
@@ -308,8 +302,12 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
 
     def _write_local(self, data: SaveT, path: str, *, replace: bool) -> None:
         folder = os.path.dirname(path) or "."
-        os.makedirs(folder, exist_ok=True)
-        with temporary_file(folder, os.path.basename(path)) as (stream, temp):
+        # A new version's folder is made only to link the written file into it: a save
+        # that fails or is killed leaves no empty version behind (its temporary file, in
+        # the folder of the versions, is removed by the next run that writes there).
+        scratch = folder if replace else os.path.dirname(folder) or "."
+        os.makedirs(scratch, exist_ok=True)
+        with temporary_file(scratch, os.path.basename(path)) as (stream, temp):
             self._write(data, stream)
             stream.flush()
             os.fsync(stream.fileno())
@@ -317,8 +315,11 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
             if replace:
                 os.replace(temp, path)
             else:
+                os.makedirs(folder, exist_ok=True)
                 self._link_new(temp, path)
         _fsync_folder(folder)
+        if scratch != folder:
+            _fsync_folder(scratch)  # the new version's folder
 
     def _link_new(self, temp: str, path: str) -> None:
         exists = DatasetError(
