@@ -16,12 +16,15 @@ reaches ``wait()`` once, after its last attempt, with ``job.attempts`` set.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import FrameType
 from typing import Final, Protocol, TypeVar
 
 from datamill._text import did_you_mean
@@ -41,6 +44,9 @@ __all__ = [
 T = TypeVar("T")
 
 _WAIT_STEP: Final = 0.25  # seconds: how late the main thread may see a Ctrl-C, at worst
+_HELD_SIGNALS: Final = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)  # the signals that stop a run (see `signals_held`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +254,51 @@ def next_item(items: queue.SimpleQueue[T]) -> T:
             return items.get(timeout=_WAIT_STEP)
         except queue.Empty:
             continue
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Run the block with the Python handlers of the signals that stop a run (SIGINT,
+    SIGTERM, SIGHUP) held back, and run them once it is over, as they would have run in it.
+
+    A Python signal handler runs, and raises (`KeyboardInterrupt`, or the command line's
+    `Terminated`), between any two instructions of the main thread. Where two steps must
+    not be parted, such as handing a job to a pool and registering the callback that reports
+    its end, this keeps them together. Hold nothing slow: a Ctrl-C waits for the block.
+    Only the main thread runs signal handlers; in any other thread this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def note(number: int, _frame: FrameType | None) -> None:
+        caught.append(number)
+
+    held: dict[int, Callable[[int, FrameType | None], object]] = {}
+    try:
+        for number in _HELD_SIGNALS:
+            handler = signal.getsignal(number)
+            if callable(handler):
+                held[number] = handler
+                signal.signal(number, note)
+        yield
+    finally:
+        _restore_handlers(held)
+    for number in caught:
+        held[number](number, None)
+
+
+def _restore_handlers(handlers: dict[int, Callable[[int, FrameType | None], object]]) -> None:
+    """Put every handler back, even when one raises as it is put back (a signal came)."""
+    raised: BaseException | None = None
+    for number, handler in handlers.items():
+        try:
+            signal.signal(number, handler)
+        except BaseException as exc:  # raised once all are back
+            raised = raised or exc
+    if raised is not None:
+        raise raised
 
 
 def _raise_in_thread(ident: int, error: type[BaseException] | None) -> None:

@@ -46,6 +46,7 @@ they were handled: a node's last record never comes after the line that says it 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -54,7 +55,7 @@ import queue
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -66,12 +67,13 @@ from typing import Any, TypeAlias
 
 from datamill.errors import RunnerError
 from datamill.pipeline import Node, Pipeline, Retry
-from datamill.runner._executors import Done, _worker_count, next_item
+from datamill.runner._executors import Done, _worker_count, next_item, signals_held
 from datamill.runner._job import NodeJob
 from datamill.runner._process_worker import (
     FRAME,
     GO,
     STOP,
+    WORKERS_IGNORE,
     Outcome,
     WorkerSetup,
     execute,
@@ -148,6 +150,7 @@ class ProcessExecutor:
         self._reader: threading.Thread | None = None
         self._logs: _LogChannel | None = None
         self._lifeline: tuple[Connection, Connection] | None = None
+        self._stopped = ctypes.c_bool(False)  # shared with the workers from `start`
 
     def problems(self, pipeline: Pipeline) -> list[str]:
         found = []
@@ -188,6 +191,7 @@ class ProcessExecutor:
         self._channel = _ChunkChannel(context, self.capacity)
         self._logs = _LogChannel(context, self.capacity)
         self._lifeline = context.Pipe(duplex=False)  # workers end when its write end closes
+        self._stopped = context.RawValue(ctypes.c_bool, False)  # set by `interrupt`
         self._pool = ProcessPoolExecutor(
             self.capacity,
             mp_context=context,
@@ -198,13 +202,15 @@ class ProcessExecutor:
                     logs=self._logs.writers,
                     levels=logging_levels(),
                     lifeline=self._lifeline,
+                    stopped=self._stopped,
                 ),
             ),
         )
         if self._start_method == "fork":
             # A forking pool forks every worker at its first job: give it one now, while
             # this process may still run one thread, as the run's threads start after this.
-            self._pool.submit(int)
+            with signals_held(), _workers_start_deaf(self._start_method):
+                self._pool.submit(int)
         self._logs.start()
 
     def submit(self, job: NodeJob, alone: bool) -> None:
@@ -217,12 +223,16 @@ class ProcessExecutor:
             self._events.put(Done(job, exc))
             return
         chunked = job.node.is_generator or job.node.partitionwise
-        if chunked:
-            self._streams[job.index] = _Stream(job)
-        future = self._pool.submit(execute, payload)
-        future.add_done_callback(lambda f: self._events.put((job, f)))
-        if chunked and self._reader is None:
-            self._start_reader()
+        # A Ctrl-C between the hand-over and the callback would lose what the worker
+        # measured (attempts, peak memory) for the record of the node it interrupts.
+        with signals_held():
+            if chunked:
+                self._streams[job.index] = _Stream(job)
+            with _workers_start_deaf(self._start_method):  # a spawning pool starts them here
+                future = self._pool.submit(execute, payload)
+            future.add_done_callback(lambda f: self._events.put((job, f)))
+            if chunked and self._reader is None:
+                self._start_reader()
 
     def wait(self) -> list[Done]:
         finished: list[Done] = []
@@ -236,8 +246,11 @@ class ProcessExecutor:
         """Interrupt the nodes running in the workers, as Ctrl-C on a terminal does (the
         terminal signals every process of the run): when the signal reached the main process
         alone (``kill -INT``, SIGTERM), `close` must not wait for the nodes to finish. An
-        idle worker ignores it."""
-        if self._pool is None or sys.platform == "win32":  # Windows: no SIGINT to send
+        idle worker ignores it, and a job that a worker takes after this is not started."""
+        if self._pool is None:
+            return
+        self._stopped.value = True  # before the signal: a worker that misses it sees this
+        if sys.platform == "win32":  # no SIGINT to send
             return
         workers = getattr(self._pool, "_processes", None) or {}  # pid -> process
         for pid in list(workers):
@@ -402,6 +415,27 @@ def _worker_died(node: Node, error: BaseException) -> BaseException:
             node_name=node.name,
         )
     return error
+
+
+@contextlib.contextmanager
+def _workers_start_deaf(start_method: str) -> Iterator[None]:
+    """Block SIGINT and SIGHUP in this thread while the pool may start workers.
+
+    A worker inherits the blocked signals and unblocks them in `start_worker`, once it
+    ignores them: a Ctrl-C that reached a worker still starting would otherwise end it with
+    a traceback and break the pool. Meanwhile this thread's signals wait, or go to another
+    thread; either way they are handled once the block ends. Not for workers forked by a
+    fork server, a process shared by all of this process's pools, which would keep the
+    signals blocked for the children of the others too.
+    """
+    if start_method == "forkserver" or not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, WORKERS_IGNORE)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _default_start_method() -> str:

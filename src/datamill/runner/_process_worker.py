@@ -35,12 +35,17 @@ for work forever, holding their memory.
 
 Ctrl-C on a terminal sends SIGINT to every process of the run. A worker takes it only
 while it runs a node, which then stops as the main process does; an idle worker ignores
-it and is ended by the pool's shutdown, rather than dying with a traceback of its own.
+it and is ended by the pool's shutdown, rather than dying with a traceback of its own. A
+worker starts with SIGINT and SIGHUP blocked, and unblocks them once it ignores them (see
+``_workers_start_deaf`` in ``_process.py``). A job that it takes after the run was
+interrupted is not started: the main process sets ``WorkerSetup.stopped`` before it sends
+its SIGINT, which an idle worker would miss.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import io
 import logging
@@ -63,6 +68,7 @@ __all__ = [
     "FRAME",
     "GO",
     "STOP",
+    "WORKERS_IGNORE",
     "LogLevels",
     "Outcome",
     "PeakMeter",
@@ -434,10 +440,17 @@ class _WorkerState:
         self.meter = PeakMeter()
         self.logs: _LogPipe | None = None
         self.printed: tuple[_Printed, ...] = ()
+        self.stopped = ctypes.c_bool(False)  # the main process's flag (see `WorkerSetup`)
 
 
 _WORKER = _WorkerState()
 
+
+WORKERS_IGNORE: frozenset[signal.Signals] = frozenset(
+    getattr(signal, name) for name in ("SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+"""The signals an idle worker ignores: when they stop the run, the main process interrupts
+the worker's job (see `ProcessExecutor.interrupt`)."""
 
 ORPHANED = 70
 """A worker's exit status when it ends because the main process ended."""
@@ -466,6 +479,8 @@ class WorkerSetup(NamedTuple):
         logs: The write ends of the log pipes, one per slot.
         levels: The main process's logging levels.
         lifeline: Both ends of the pipe whose closing tells that the main process ended.
+        stopped: Set by the main process when the run is interrupted: a job taken after
+            that is not started.
     """
 
     chunks: Connection
@@ -474,15 +489,18 @@ class WorkerSetup(NamedTuple):
     logs: list[Connection]
     levels: LogLevels
     lifeline: tuple[Connection, Connection]
+    stopped: ctypes.c_bool
 
 
 def start_worker(setup: WorkerSetup) -> None:
     """The pool's initializer: end with the main process, claim a slot for chunks and log
     records, open the memory meter, send log records and printed text to the main process."""
     _end_with_the_main_process(setup.lifeline)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # idle: the main process handles Ctrl-C
-    if hasattr(signal, "SIGHUP"):  # a closed terminal: the main process stops the run
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    for number in WORKERS_IGNORE:  # Ctrl-C, a closed terminal: the main process stops the run
+        signal.signal(number, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked while this worker started
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, WORKERS_IGNORE)
+    _WORKER.stopped = setup.stopped
     slot = setup.slots.get()
     _WORKER.link = _WorkerLink(setup.chunks, setup.answers[slot], slot)
     _WORKER.meter = PeakMeter.open()
@@ -515,6 +533,8 @@ def execute(payload: bytes) -> tuple[Any, ...]:
 def _execute(payload: bytes, logs: _LogPipe) -> Outcome:
     func, mode, args, kwargs, node_name, retry, token = pickle.loads(payload)
     logs.begin(token)
+    if _WORKER.stopped.value:  # the run was interrupted while this worker was idle
+        return Outcome("error", 0, None, KeyboardInterrupt())
     attempts = Attempts(node_name, retry)
     meter = _WORKER.meter
     meter.reset()
