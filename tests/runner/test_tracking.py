@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -196,6 +196,30 @@ def test_a_node_that_fails_in_a_worker_has_the_workers_peak_and_one_whose_worker
     assert died.error is not None
     assert "died" in died.error
     assert died.peak_memory is None
+
+
+def test_a_ctrl_c_as_records_are_committed_does_not_record_them_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record_nodes = Journal.record_nodes
+    batches: list[list[str]] = []
+
+    def record_then_ctrl_c(journal: Journal, run_id: str, records: Iterable[NodeRecord]) -> None:
+        batch = list(records)
+        record_nodes(journal, run_id, batch)
+        batches.append([r.node_name for r in batch])
+        if len(batches) == 1:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C as the first batch is committed
+
+    monkeypatch.setattr(Journal, "record_nodes", record_then_ctrl_c)
+    catalog = DataCatalog({"d1": JSONDataset(str(tmp_path / "d1.json"))})
+    pipeline = Pipeline([node(seed, None, "d1", name="a"), node(quick, "d1", "d2", name="b")])
+
+    detail = recorded(tmp_path, pipeline, catalog)
+
+    assert detail.status == "interrupted"
+    assert batches == [["a"], ["b"]]  # a saved a file: committed before b could start
+    assert [(n.node_name, n.status) for n in detail.nodes] == [("a", "ran"), ("b", "not_reached")]
 
 
 def test_an_interrupted_partitionwise_node_says_how_many_partitions_it_computed(

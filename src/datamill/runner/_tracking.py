@@ -30,7 +30,7 @@ from datamill.io import AbstractDataset, DataCatalog
 from datamill.journal import DatasetRecord, Journal, NodeRecord, NodeStatus, RunStart
 from datamill.pipeline import Node, Pipeline, is_parameter
 from datamill.runner._cutoff import skippable_group
-from datamill.runner._executors import Done
+from datamill.runner._executors import Done, signals_held
 from datamill.runner._fingerprint_values import (
     parameter_fingerprints,
     parameter_parts,
@@ -391,8 +391,11 @@ class Recorder:
 
     def _flush(self) -> None:
         if self._pending:
-            self.journal.record_nodes(self.run_id, self._pending)
-            self._pending = []
+            # Written and forgotten together: a Ctrl-C between the two, once the records
+            # are committed, would have `finish` write them a second time.
+            with signals_held():
+                self.journal.record_nodes(self.run_id, self._pending)
+                self._pending = []
         self._must_commit = False
 
     # -- building records -----------------------------------------------------------------
