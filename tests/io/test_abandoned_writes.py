@@ -42,6 +42,19 @@ Stalled(sys.argv[1], versioned="--versioned" in sys.argv).save({"new": True})
 """
 
 
+def kill_while_saving(target: Path, *options: str) -> int:
+    """Kill a process in the middle of a save to ``target`` (``KILLED_SAVE``); its id."""
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_SAVE, str(target), *options],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"writing\n"
+        child.kill()
+    return child.pid
+
+
 def dead_pid() -> int:
     """The id of a process that has exited (and was reaped)."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -64,17 +77,10 @@ def double(x: int) -> int:
 def test_a_killed_save_leaves_its_temporary_file_and_the_old_file_intact(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     target.write_text('{"old": true}', encoding="utf-8")
-    with subprocess.Popen(
-        [sys.executable, "-c", KILLED_SAVE, str(target)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    ) as child:
-        assert child.stdout is not None
-        assert child.stdout.readline() == b"writing\n"
-        child.kill()
+    pid = kill_while_saving(target)
 
     [leftover] = hidden(tmp_path)
-    assert leftover.startswith(f".out.json.{MACHINE_TAG}.{child.pid}.")
+    assert leftover.startswith(f".out.json.{MACHINE_TAG}.{pid}.")
     assert json.loads(target.read_text(encoding="utf-8")) == {"old": True}
 
     removed = discard_abandoned_writes([JSONDataset(str(target))])
@@ -138,19 +144,12 @@ def test_a_killed_versioned_save_leaves_no_version_only_its_temporary_file(
     dataset = JSONDataset(str(root), versioned=True)
     dataset.save({"version": 1})
     [kept] = dataset.list_versions()
-    with subprocess.Popen(
-        [sys.executable, "-c", KILLED_SAVE, str(root), "--versioned"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    ) as child:
-        assert child.stdout is not None
-        assert child.stdout.readline() == b"writing\n"
-        child.kill()
+    pid = kill_while_saving(root, "--versioned")
 
     # The temporary file is in the folder of the versions; no folder was made for the
     # killed save's version, so none is left empty.
     [leftover] = hidden(root)
-    assert leftover.startswith(f".model.json.{MACHINE_TAG}.{child.pid}.")
+    assert leftover.startswith(f".model.json.{MACHINE_TAG}.{pid}.")
     assert sorted(p.name for p in root.iterdir()) == sorted([kept, leftover])
     assert dataset.scratch_folders() == [str(root)]
 

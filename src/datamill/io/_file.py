@@ -319,7 +319,7 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
                 self._link_new(temp, path)
         _fsync_folder(folder)
         if scratch != folder:
-            _fsync_folder(scratch)  # the new version's folder
+            _fsync_folder(scratch)  # its entry for the new version's folder
 
     def _link_new(self, temp: str, path: str) -> None:
         exists = DatasetError(

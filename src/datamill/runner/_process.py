@@ -209,7 +209,7 @@ class ProcessExecutor:
         if self._start_method == "fork":
             # A forking pool forks every worker at its first job: give it one now, while
             # this process may still run one thread, as the run's threads start after this.
-            with signals_held(), _workers_start_deaf(self._start_method):
+            with _workers_start_deaf(self._start_method):
                 self._pool.submit(int)
         self._logs.start()
 
