@@ -22,7 +22,7 @@ import pytest
 from datamill import DataCatalog, MemoryDataset, Pipeline, node
 from datamill.runner import NodeJob, ProcessExecutor
 from datamill.runner import _process as process_module
-from datamill.runner._executors import signals_held
+from datamill.runner._executors import signals_deferrable, signals_held
 from datamill.runner._process_worker import execute
 from tests.project.test_resume import needs_fifos
 from tests.runner.contexts import one_job_context
@@ -155,11 +155,13 @@ def test_signals_held_run_their_handlers_once_the_block_is_over() -> None:
         handled.append(signal.Signals(number).name)
 
     def block() -> None:
-        with signals_held():
-            signal.raise_signal(signal.SIGTERM)
-            signal.raise_signal(signal.SIGINT)
-            handled.append("end of block")
-            held.append(signal.getsignal(signal.SIGTERM))
+        with signals_deferrable():  # as a run does
+            signal.raise_signal(signal.SIGTERM)  # not held: handled at once
+            with signals_held():
+                signal.raise_signal(signal.SIGTERM)
+                signal.raise_signal(signal.SIGINT)
+                handled.append("end of block")
+                held.append(signal.getsignal(signal.SIGTERM))
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -170,5 +172,5 @@ def test_signals_held_run_their_handlers_once_the_block_is_over() -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
 
-    assert handled == ["end of block", "SIGTERM"]
+    assert handled == ["SIGTERM", "end of block", "SIGTERM"]
     assert held != [handler]  # held back inside the block

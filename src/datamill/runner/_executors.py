@@ -46,7 +46,7 @@ T = TypeVar("T")
 _WAIT_STEP: Final = 0.25  # seconds: how late the main thread may see a Ctrl-C, at worst
 _HELD_SIGNALS: Final = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)  # the signals that stop a run (see `signals_held`)
+)  # the signals that stop a run (see `signals_deferrable`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,49 +256,87 @@ def next_item(items: queue.SimpleQueue[T]) -> T:
             continue
 
 
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Run the block with the Python handlers of the signals that stop a run (SIGINT,
-    SIGTERM, SIGHUP) held back, and run them once it is over, as they would have run in it.
+Handler = Callable[[int, FrameType | None], object]
+
+
+class _Deferrable:
+    """A signal's Python handler, routed through `_HOLD`: run now, or once nothing holds it."""
+
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    def __call__(self, number: int, frame: FrameType | None) -> None:
+        if _HOLD.depth:
+            _HOLD.caught.append((self.handler, number))
+        else:
+            self.handler(number, frame)
+
+
+class _Hold:
+    """What `signals_held` counts: how deep the main thread is in held blocks, and the
+    handlers of the signals that came meanwhile."""
+
+    __slots__ = ("caught", "depth")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.caught: list[tuple[Handler, int]] = []
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.depth += 1
+
+    def __exit__(self, *_: object) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.depth -= 1
+        if self.depth == 0 and self.caught:
+            caught, self.caught = self.caught, []
+            for handler, number in caught:
+                handler(number, None)
+
+
+_HOLD = _Hold()
+
+
+def signals_held() -> contextlib.AbstractContextManager[None]:
+    """Hold back the Python handlers of the signals that stop a run (SIGINT, SIGTERM,
+    SIGHUP) while the block runs, and run them once it is over, as they would have run in it.
 
     A Python signal handler runs, and raises (`KeyboardInterrupt`, or the command line's
     `Terminated`), between any two instructions of the main thread. Where two steps must
     not be parted, such as handing a job to a pool and registering the callback that reports
-    its end, this keeps them together. Hold nothing slow: a Ctrl-C waits for the block.
-    Only the main thread runs signal handlers; in any other thread this does nothing.
+    its end, this keeps them together, at the cost of a counter. It holds the handlers that
+    `signals_deferrable` routed (a run routes them for its whole length); elsewhere, and in
+    any thread but the main one, it holds nothing. Hold nothing slow: a Ctrl-C waits for it.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
+    return _HOLD
 
-    def note(number: int, _frame: FrameType | None) -> None:
-        caught.append(number)
 
-    held: dict[int, Callable[[int, FrameType | None], object]] = {}
-    try:
+@contextlib.contextmanager
+def signals_deferrable() -> Iterator[None]:
+    """Route the Python handlers of the signals that stop a run through `signals_held` while
+    the block runs (only the main thread can; a block inside another leaves them routed).
+
+    A handler that replaces itself meanwhile (the command line's SIGTERM handler, after a
+    first SIGTERM) keeps its replacement afterwards.
+    """
+    routed: dict[int, _Deferrable] = {}
+    if threading.current_thread() is threading.main_thread():
         for number in _HELD_SIGNALS:
             handler = signal.getsignal(number)
-            if callable(handler):
-                held[number] = handler
-                signal.signal(number, note)
+            if callable(handler) and not isinstance(handler, _Deferrable):
+                routed[number] = _Deferrable(handler)
+                signal.signal(number, routed[number])
+    try:
         yield
     finally:
-        _restore_handlers(held)
-    for number in caught:
-        held[number](number, None)
-
-
-def _restore_handlers(handlers: dict[int, Callable[[int, FrameType | None], object]]) -> None:
-    """Put every handler back, even when one raises as it is put back (a signal came)."""
-    raised: BaseException | None = None
-    for number, handler in handlers.items():
-        try:
-            signal.signal(number, handler)
-        except BaseException as exc:  # raised once all are back
-            raised = raised or exc
-    if raised is not None:
-        raise raised
+        for number, router in routed.items():
+            current: object = signal.getsignal(number)
+            if current is router:
+                signal.signal(number, router.handler)
 
 
 def _raise_in_thread(ident: int, error: type[BaseException] | None) -> None:

@@ -17,7 +17,7 @@ from datamill.hooks import RunParams, create_hook_manager
 from datamill.io import AbstractDataset, DataCatalog, discard_abandoned_writes
 from datamill.pipeline import Pipeline, PipelineGraph, Retry, is_parameter
 from datamill.runner._annotations import annotation_problems, parameter_annotation_problems
-from datamill.runner._executors import Done, Executor, create_executor
+from datamill.runner._executors import Done, Executor, create_executor, signals_deferrable
 from datamill.runner._incremental import Decision
 from datamill.runner._job import NodeJob, RunContext, has_impls
 from datamill.runner._partitions import PartitionLedger, partitionwise_problems
@@ -111,55 +111,57 @@ def run_with(
     ``tracking``, the run is recorded in the journal and, when incremental, the nodes
     whose code, parameters and inputs are unchanged since their last success are skipped.
     """
-    typed = [typed_parameters(n) for n in pipeline.graph.nodes]
-    _raise_problems([*problems, *find_problems(pipeline, catalog, executor, typed=typed)])
-    run_id = run_id or new_run_id()
-    undeclared = {o for o in pipeline.outputs() if o not in catalog}  # before ensure() adds them
-    recorder = ledger = resolved = None
-    if tracking is not None:
-        resolved = _resolve_datasets(pipeline, catalog)
-        by_name = {name: resolved[1][slot] for name, slot in resolved[0].items()}
-        planned = _plan(pipeline, catalog, tracking, undeclared, by_name)
-        if tracking.explain_only:
-            return {}
-        recorder = Recorder(
-            tracking,
-            run_id,
-            executor.name,
-            pipeline=pipeline,
-            measures_memory=getattr(executor, "measures_memory", False),
-            decisions=planned,
-            datasets=by_name,
-        )
-        recorder.skipped()
-        ledger = PartitionLedger(tracking.journal, run_id, tracking.decisions, recorder.memory)
-        if not all(d.runs for d in planned):
-            runs = [n for n, d in zip(pipeline.graph.nodes, planned, strict=True) if d.runs]
-            pipeline = Pipeline(runs)
-            typed = [typed_parameters(n) for n in pipeline.graph.nodes]
-            resolved = None
-    try:
-        outputs = _run_checked(
-            pipeline,
-            catalog,
-            executor,
-            manager,
-            run_id,
-            typed,
-            recorder,
-            undeclared,
-            default_retry=default_retry,
-            ledger=ledger,
-            resolved=resolved,
-        )
-    except BaseException as exc:
+    with signals_deferrable():  # see `signals_held`: the runner's steps that must not part
+        typed = [typed_parameters(n) for n in pipeline.graph.nodes]
+        _raise_problems([*problems, *find_problems(pipeline, catalog, executor, typed=typed)])
+        run_id = run_id or new_run_id()
+        # Before ensure() adds them:
+        undeclared = {o for o in pipeline.outputs() if o not in catalog}
+        recorder = ledger = resolved = None
+        if tracking is not None:
+            resolved = _resolve_datasets(pipeline, catalog)
+            by_name = {name: resolved[1][slot] for name, slot in resolved[0].items()}
+            planned = _plan(pipeline, catalog, tracking, undeclared, by_name)
+            if tracking.explain_only:
+                return {}
+            recorder = Recorder(
+                tracking,
+                run_id,
+                executor.name,
+                pipeline=pipeline,
+                measures_memory=getattr(executor, "measures_memory", False),
+                decisions=planned,
+                datasets=by_name,
+            )
+            recorder.skipped()
+            ledger = PartitionLedger(tracking.journal, run_id, tracking.decisions, recorder.memory)
+            if not all(d.runs for d in planned):
+                runs = [n for n, d in zip(pipeline.graph.nodes, planned, strict=True) if d.runs]
+                pipeline = Pipeline(runs)
+                typed = [typed_parameters(n) for n in pipeline.graph.nodes]
+                resolved = None
+        try:
+            outputs = _run_checked(
+                pipeline,
+                catalog,
+                executor,
+                manager,
+                run_id,
+                typed,
+                recorder,
+                undeclared,
+                default_retry=default_retry,
+                ledger=ledger,
+                resolved=resolved,
+            )
+        except BaseException as exc:
+            if recorder is not None:
+                status = "failed" if isinstance(exc, Exception) else "interrupted"
+                recorder.finish(status, error_text(exc))
+            raise
         if recorder is not None:
-            status = "failed" if isinstance(exc, Exception) else "interrupted"
-            recorder.finish(status, error_text(exc))
-        raise
-    if recorder is not None:
-        recorder.finish("succeeded")
-    return outputs
+            recorder.finish("succeeded")
+        return outputs
 
 
 def _plan(
