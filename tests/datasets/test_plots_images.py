@@ -21,11 +21,12 @@ import yaml
 from matplotlib.figure import Figure
 from PIL import Image
 
+from datamill._processes import MACHINE_TAG
 from datamill.datasets.matplotlib import FigureDataset as MatplotlibDataset
 from datamill.datasets.pillow import ImageDataset
 from datamill.datasets.plotly import FigureDataset as PlotlyDataset
 from datamill.errors import DatasetError
-from datamill.io import AbstractDataset, TypeRegistry
+from datamill.io import AbstractDataset, TypeRegistry, discard_abandoned_writes
 from datamill.testing import DatasetFactory, FileDatasetContract
 from tests.resources.docs import yaml_example
 
@@ -186,6 +187,124 @@ def test_matplotlib_a_failed_folder_write_is_reported_against_the_dataset(
 
     with pytest.raises(DatasetError, match=r"Failed to save to FigureDataset\(filepath="):
         MatplotlibDataset(str(tmp_path / "plots")).save([line_figure()])
+
+
+# A save of a versioned folder of three figures, stopped (waiting for stdin) once the second
+# figure's file is written, before the version is complete.
+STALLED_FOLDER_SAVE = """
+import os, sys
+from matplotlib.figure import Figure
+from datamill.datasets.matplotlib import FigureDataset
+
+synced = 0
+real_fsync = os.fsync
+
+def fsync(fd):
+    global synced
+    real_fsync(fd)
+    synced += 1
+    if synced == 2:
+        print("writing", flush=True)
+        sys.stdin.read()  # until the test kills this process
+
+os.fsync = fsync
+figures = {}
+for name in "abc":
+    figures[name] = Figure()
+    figures[name].add_subplot().plot([1, 2])
+FigureDataset(sys.argv[1], versioned=True, save_version="v2").save(figures)
+"""
+
+
+def hidden_entries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_matplotlib_a_killed_versioned_folder_save_leaves_no_version(tmp_path: Path) -> None:
+    plots = tmp_path / "plots"
+    MatplotlibDataset(str(plots), versioned=True, save_version="v1").save({"a": line_figure()})
+    with subprocess.Popen(
+        [sys.executable, "-c", STALLED_FOLDER_SAVE, str(plots)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"writing\n"
+        child.kill()
+
+    dataset = MatplotlibDataset(str(plots), versioned=True)
+    [leftover] = hidden_entries(plots)
+    assert leftover.startswith(f".plots.{MACHINE_TAG}.{child.pid}.")
+    assert sorted(os.listdir(plots / leftover)) == ["a.png", "b.png"]  # the third never came
+    assert dataset.list_versions() == ["v1"]
+    assert listing(str(plots)) == [f"{leftover}/a.png", f"{leftover}/b.png", "v1/plots/a.png"]
+
+    assert discard_abandoned_writes([dataset]) == [str(plots / leftover)]
+    assert listing(str(plots)) == ["v1/plots/a.png"]
+    assert dataset.current_version() == "v1"
+
+
+def test_matplotlib_a_failed_versioned_folder_save_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plots = tmp_path / "plots"
+    MatplotlibDataset(str(plots), versioned=True, save_version="v1").save({"a": line_figure()})
+    real_fsync, synced = os.fsync, []
+
+    def disk_full_on_the_second_file(fd: int) -> None:
+        synced.append(fd)
+        if len(synced) == 2:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", disk_full_on_the_second_file)
+    with pytest.raises(DatasetError, match="No space left on device"):
+        MatplotlibDataset(str(plots), versioned=True, save_version="v2").save(
+            {"a": line_figure(), "b": line_figure()}
+        )
+
+    assert listing(str(plots)) == ["v1/plots/a.png"]
+    assert hidden_entries(plots) == []
+
+
+def test_matplotlib_a_version_saved_meanwhile_by_another_process_is_never_overwritten(
+    tmp_path: Path,
+) -> None:
+    class Racing(MatplotlibDataset):
+        """Another process saves the same version after this save checked it was free."""
+
+        def _new_save_path(self) -> str:
+            path = super()._new_save_path()
+            os.makedirs(path)
+            Path(path, "theirs.png").write_bytes(b"their figure")
+            return path
+
+    plots = tmp_path / "plots"
+    with pytest.raises(DatasetError, match="versions are never overwritten"):
+        Racing(str(plots), versioned=True, save_version="v1").save({"mine": line_figure()})
+
+    assert listing(str(plots)) == ["v1/plots/theirs.png"]
+    assert hidden_entries(plots) == []
+
+
+def test_matplotlib_a_killed_save_into_a_plain_folder_is_swept_from_that_folder(
+    tmp_path: Path,
+) -> None:
+    plots = tmp_path / "plots"
+    dataset = MatplotlibDataset(str(plots))
+    dataset.save({"a": line_figure()})
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    abandoned = plots / f".b.png.{MACHINE_TAG}.{int(dead.stdout)}.0123456789abcdef.tmp"
+    abandoned.write_bytes(b"half a figure")
+
+    assert dataset.scratch_folders() == [str(plots)]
+    assert discard_abandoned_writes([dataset]) == [str(abandoned)]
+    assert listing(str(plots)) == ["a.png"]
 
 
 # -- matplotlib: versions, fingerprints, description, pickling -------------------------------

@@ -50,7 +50,10 @@ class FigureDataset(FileDataset[Never, FigureData]):
     dot). All figures are rendered before any file is written, so a figure that fails to
     render changes nothing; each file is then replaced atomically. Files of earlier saves
     that the new save does not name are left in place: use ``versioned: true`` for a clean
-    folder per save.
+    folder per save. On a local disk a versioned folder appears whole or not at all: its
+    files are written in a hidden temporary folder renamed into place once complete, so a
+    save that fails or is killed leaves no version behind. (On object stores the files of a
+    version are uploaded one by one: a killed save can leave some of them.)
 
     ``save_args`` go to :meth:`~matplotlib.figure.Figure.savefig` (``dpi``,
     ``bbox_inches``, ``transparent``, ``metadata``...), except two that datamill reads:
@@ -124,11 +127,15 @@ class FigureDataset(FileDataset[Never, FigureData]):
 
     def _save_folder(self, rendered: Mapping[str, bytes]) -> None:
         folder = self._new_save_path()
-        for name, content in rendered.items():
-            target = self._display(posixpath.join(folder, f"{name}.{self._format}"))
+        files = {f"{name}.{self._format}": content for name, content in rendered.items()}
+        self._hash_cache.clear()
+        if self._versioned and self._is_local(self._filesystem()):
+            self._write_local_folder(files, folder)  # the whole version, or none of it
+            return
+        for name, content in files.items():
+            target = self._display(posixpath.join(folder, name))
             file = _RenderedFile(target, fs_args=self._fs_args, credentials=self._credentials)
             file._save(content)  # not save(): errors then name this dataset, not the file
-        self._hash_cache.clear()
 
     def _close_figures(self, figures: Iterable[Figure]) -> None:
         pyplot = sys.modules.get("matplotlib.pyplot")
@@ -136,6 +143,13 @@ class FigureDataset(FileDataset[Never, FigureData]):
             return  # without pyplot, no registry holds the figures: nothing to close
         for figure in figures:
             pyplot.close(figure)
+
+    def scratch_folders(self) -> list[str]:
+        """Where saves write temporary files and folders: a folder of figures writes them in
+        itself (when versioned, in the folder that holds the versions)."""
+        if self._in_folder and self._is_local(self._filesystem()):
+            return [self._path]
+        return super().scratch_folders()
 
     # -- checking what is saved ------------------------------------------------------------
 

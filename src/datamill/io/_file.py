@@ -40,7 +40,7 @@ from typing import IO, Any, Final, Protocol, TypeVar
 
 from datamill.errors import DatasetError
 from datamill.io._dataset import AbstractDataset
-from datamill.io._temporaries import temporary_file
+from datamill.io._temporaries import temporary_file, temporary_folder
 from datamill.io._versioning import generate_version, validate_version
 
 __all__ = ["REMEMBER_FROM", "FileDataset", "HashStore", "remembered_hashes"]
@@ -320,6 +320,33 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
         _fsync_folder(folder)
         if scratch != folder:
             _fsync_folder(scratch)  # its entry for the new version's folder
+
+    def _write_local_folder(self, files: Mapping[str, bytes], path: str) -> None:
+        """Write ``files`` (file name: content) as the new folder ``path`` of a new version,
+        all or nothing: they are written and synced in a hidden temporary folder among the
+        versions, which is renamed to ``path`` once complete. A save that fails or is killed
+        leaves no version, only (when killed) that folder, for the next run to remove."""
+        version = os.path.dirname(path)
+        versions = os.path.dirname(version) or "."
+        os.makedirs(versions, exist_ok=True)
+        with temporary_folder(versions, os.path.basename(path)) as temp:
+            for name, content in files.items():
+                with open(os.path.join(temp, name), "xb") as stream:
+                    stream.write(content)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+            _fsync_folder(temp)
+            os.makedirs(version, exist_ok=True)
+            try:  # never replaces a folder that holds anything, even when two saves race
+                os.rename(temp, path)
+            except OSError as exc:
+                if not os.path.exists(path):
+                    raise
+                raise DatasetError(
+                    f"{self!r} already has a folder at {path}; versions are never overwritten."
+                ) from exc
+        _fsync_folder(version)
+        _fsync_folder(versions)
 
     def _link_new(self, temp: str, path: str) -> None:
         exists = DatasetError(
