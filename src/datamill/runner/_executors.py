@@ -83,7 +83,8 @@ class Executor(Protocol):
 
     def close(self) -> None:
         """Release resources; running jobs have finished when the scheduler calls this,
-        unless the run was interrupted.
+        unless the run was interrupted. It is also called after a ``start`` that raised,
+        and then releases what that start acquired.
 
         An executor may also have ``interrupt()``, called when the run is interrupted
         (Ctrl-C, SIGTERM) while jobs run, before ``close()``: it stops them if it can, so
@@ -190,9 +191,10 @@ class ThreadExecutor:
 
     def close(self) -> None:
         self._stopped = True  # if the run was interrupted, queued jobs must not start
-        for _ in self._threads:
+        started = [t for t in self._threads if t.ident is not None]  # all, unless start failed
+        for _ in started:
             self._jobs.put(None)
-        for thread in self._threads:
+        for thread in started:
             thread.join()
         self._threads = []
 

@@ -258,13 +258,14 @@ class ProcessExecutor:
                 os.kill(pid, signal.SIGINT)
 
     def close(self) -> None:
-        if self._pool is None:
-            return
-        self._relay.close()  # the workers still sending chunks are told to stop
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = None
-        self._note_unsettled()
-        self._stop_reader()
+        # Each part is released if `start` got to it: it may have raised half-way.
+        if self._pool is not None:
+            self._relay.close()  # the workers still sending chunks are told to stop
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            self._note_unsettled()
+        if self._channel is not None:
+            self._stop_reader()
         if self._logs is not None:
             self._logs.close()  # every worker has exited: the records left are all handled
             self._logs = None

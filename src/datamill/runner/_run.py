@@ -17,7 +17,13 @@ from datamill.hooks import RunParams, create_hook_manager
 from datamill.io import AbstractDataset, DataCatalog, discard_abandoned_writes
 from datamill.pipeline import Pipeline, PipelineGraph, Retry, is_parameter
 from datamill.runner._annotations import annotation_problems, parameter_annotation_problems
-from datamill.runner._executors import Done, Executor, create_executor, signals_deferrable
+from datamill.runner._executors import (
+    Done,
+    Executor,
+    create_executor,
+    signals_deferrable,
+    signals_held,
+)
 from datamill.runner._incremental import Decision
 from datamill.runner._job import NodeJob, RunContext, has_impls
 from datamill.runner._partitions import PartitionLedger, partitionwise_problems
@@ -252,8 +258,11 @@ def _execute(
             )
             return True
 
-    executor.start()  # before the heartbeat's thread: it may fork the workers
     try:
+        # A Ctrl-C while the executor starts is raised once it has started, so that `close`
+        # releases all of it. Before the heartbeat's thread: starting may fork the workers.
+        with signals_held():
+            executor.start()
         with contextlib.nullcontext() if recorder is None else recorder.heartbeat():
             return schedule(
                 graph,
