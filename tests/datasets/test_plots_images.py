@@ -28,6 +28,7 @@ from datamill.datasets.plotly import FigureDataset as PlotlyDataset
 from datamill.errors import DatasetError
 from datamill.io import AbstractDataset, TypeRegistry, discard_abandoned_writes
 from datamill.testing import DatasetFactory, FileDatasetContract
+from tests.io.test_abandoned_writes import dead_pid, kill_while_saving, temp_name
 from tests.resources.docs import yaml_example
 
 SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-", "svg": b"<?xml"}
@@ -223,18 +224,11 @@ def hidden_entries(folder: Path) -> list[str]:
 def test_matplotlib_a_killed_versioned_folder_save_leaves_no_version(tmp_path: Path) -> None:
     plots = tmp_path / "plots"
     MatplotlibDataset(str(plots), versioned=True, save_version="v1").save({"a": line_figure()})
-    with subprocess.Popen(
-        [sys.executable, "-c", STALLED_FOLDER_SAVE, str(plots)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    ) as child:
-        assert child.stdout is not None
-        assert child.stdout.readline() == b"writing\n"
-        child.kill()
+    pid = kill_while_saving(plots, script=STALLED_FOLDER_SAVE)
 
     dataset = MatplotlibDataset(str(plots), versioned=True)
     [leftover] = hidden_entries(plots)
-    assert leftover.startswith(f".plots.{MACHINE_TAG}.{child.pid}.")
+    assert leftover.startswith(f".plots.{MACHINE_TAG}.{pid}.")
     assert sorted(os.listdir(plots / leftover)) == ["a.png", "b.png"]  # the third never came
     assert dataset.list_versions() == ["v1"]
     assert listing(str(plots)) == [f"{leftover}/a.png", f"{leftover}/b.png", "v1/plots/a.png"]
@@ -293,13 +287,7 @@ def test_matplotlib_a_killed_save_into_a_plain_folder_is_swept_from_that_folder(
     plots = tmp_path / "plots"
     dataset = MatplotlibDataset(str(plots))
     dataset.save({"a": line_figure()})
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    abandoned = plots / f".b.png.{MACHINE_TAG}.{int(dead.stdout)}.0123456789abcdef.tmp"
+    abandoned = plots / temp_name("b.png", dead_pid())
     abandoned.write_bytes(b"half a figure")
 
     assert dataset.scratch_folders() == [str(plots)]

@@ -42,10 +42,11 @@ Stalled(sys.argv[1], versioned="--versioned" in sys.argv).save({"new": True})
 """
 
 
-def kill_while_saving(target: Path, *options: str) -> int:
-    """Kill a process in the middle of a save to ``target`` (``KILLED_SAVE``); its id."""
+def kill_while_saving(target: Path, *options: str, script: str = KILLED_SAVE) -> int:
+    """Kill a process in the middle of a save to ``target``; its id. ``script`` saves with
+    ``target`` and ``options`` as arguments, and prints ``writing`` once it has begun."""
     with subprocess.Popen(
-        [sys.executable, "-c", KILLED_SAVE, str(target), *options],
+        [sys.executable, "-c", script, str(target), *options],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     ) as child:
