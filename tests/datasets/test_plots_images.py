@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,53 @@ def test_matplotlib_a_killed_save_into_a_plain_folder_is_swept_from_that_folder(
     assert dataset.scratch_folders() == [str(plots)]
     assert discard_abandoned_writes([dataset]) == [str(abandoned)]
     assert listing(str(plots)) == ["a.png"]
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf", "svg"])
+def test_matplotlib_the_same_figure_gives_the_same_bytes_at_any_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    dataset = MatplotlibDataset(str(tmp_path / f"plot.{fmt}"))
+    saved = []
+    for epoch in ("1000000000", "2000000000"):  # matplotlib dates files from this, if set
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        dataset.save(line_figure())
+        saved.append((tmp_path / f"plot.{fmt}").read_bytes())
+
+    assert saved[0] == saved[1]
+    assert matplotlib.rcParams["svg.hashsalt"] is None  # the setting is put back
+
+
+@pytest.mark.parametrize(
+    ("fmt", "metadata", "key"),
+    [
+        ("pdf", {"CreationDate": datetime(2026, 11, 22, tzinfo=UTC)}, b"/CreationDate"),
+        ("svg", {"Date": "2026-11-22"}, b"<dc:date>2026-11-22</dc:date>"),
+    ],
+)
+def test_matplotlib_a_date_given_in_metadata_is_written(
+    tmp_path: Path, fmt: str, metadata: dict[str, Any], key: bytes
+) -> None:
+    MatplotlibDataset(str(tmp_path / f"plain.{fmt}")).save(line_figure())
+    dated = MatplotlibDataset(str(tmp_path / f"dated.{fmt}"), save_args={"metadata": metadata})
+    dated.save(line_figure())
+
+    assert key.split(b">")[0] not in (tmp_path / f"plain.{fmt}").read_bytes()
+    assert key in (tmp_path / f"dated.{fmt}").read_bytes()
+
+
+def test_matplotlib_svg_ids_follow_a_salt_the_user_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = MatplotlibDataset(str(tmp_path / "plot.svg"))
+    monkeypatch.setitem(matplotlib.rcParams, "svg.hashsalt", "mine")
+    dataset.save(line_figure())
+    mine = (tmp_path / "plot.svg").read_bytes()
+    monkeypatch.setitem(matplotlib.rcParams, "svg.hashsalt", "theirs")
+    dataset.save(line_figure())
+
+    assert (tmp_path / "plot.svg").read_bytes() != mine
+    assert matplotlib.rcParams["svg.hashsalt"] == "theirs"
 
 
 # -- matplotlib: versions, fingerprints, description, pickling -------------------------------

@@ -16,6 +16,7 @@ import hashlib
 import io
 import posixpath
 import sys
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import IO, Any, Never, TypeAlias
@@ -34,6 +35,11 @@ FigureData: TypeAlias = Figure | Mapping[str, Figure] | Sequence[Figure]
 
 _ALIASES = {"jpeg": "jpg", "tiff": "tif"}
 _FOLDER_FORMAT = "png"
+_UNDATED = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+"""The metadata that dates a file, left out by default so that a figure gives the same bytes."""
+_SVG_SALT = "datamill"
+"""What SVG element ids are derived from, instead of a new random value per save."""
+_svg_salt_lock = threading.Lock()
 
 
 class FigureDataset(FileDataset[Never, FigureData]):
@@ -54,6 +60,13 @@ class FigureDataset(FileDataset[Never, FigureData]):
     files are written in a hidden temporary folder renamed into place once complete, so a
     save that fails or is killed leaves no version behind. (On object stores the files of a
     version are uploaded one by one: a killed save can leave some of them.)
+
+    **The same figure gives the same bytes** (PNG, PDF, SVG), so a figure that comes out
+    unchanged keeps its fingerprint and its file does not change under version control: the
+    date is left out of PDF and SVG metadata (give ``metadata`` with ``CreationDate`` or
+    ``Date`` to put one in), and SVG element ids come from a fixed salt unless the
+    ``svg.hashsalt`` setting of matplotlib gives one. PS and EPS files always carry the time
+    they were written, unless the ``SOURCE_DATE_EPOCH`` environment variable sets it.
 
     ``save_args`` go to :meth:`~matplotlib.figure.Figure.savefig` (``dpi``,
     ``bbox_inches``, ``transparent``, ``metadata``...), except two that datamill reads:
@@ -86,6 +99,9 @@ class FigureDataset(FileDataset[Never, FigureData]):
         self._close = _pop_close(options, filepath)
         self._in_folder = _suffix(filepath) not in _formats()
         self._format = self._resolve_format(options.pop("format", None))
+        undated = _UNDATED.get(self._format)
+        if undated is not None:
+            options["metadata"] = {**undated, **(options.get("metadata") or {})}
         self._savefig_args = options
 
     # -- reading is not supported ----------------------------------------------------------
@@ -118,12 +134,28 @@ class FigureDataset(FileDataset[Never, FigureData]):
             self._close_figures([self._one_figure(data)])
 
     def _write(self, data: FigureData, stream: IO[bytes]) -> None:
-        self._one_figure(data).savefig(stream, format=self._format, **self._savefig_args)
+        self._savefig(self._one_figure(data), stream)
 
     def _render(self, figure: Figure) -> bytes:
         buffer = io.BytesIO()
-        figure.savefig(buffer, format=self._format, **self._savefig_args)
+        self._savefig(figure, buffer)
         return buffer.getvalue()
+
+    def _savefig(self, figure: Figure, stream: IO[bytes]) -> None:
+        """Render ``figure``; the same figure gives the same bytes (see `_UNDATED`)."""
+        if self._format != "svg":
+            figure.savefig(stream, format=self._format, **self._savefig_args)
+            return
+        from matplotlib import rcParams
+
+        with _svg_salt_lock:  # one key of the global settings, put back after the save
+            salt = rcParams["svg.hashsalt"]
+            if salt is None:
+                rcParams["svg.hashsalt"] = _SVG_SALT
+            try:
+                figure.savefig(stream, format=self._format, **self._savefig_args)
+            finally:
+                rcParams["svg.hashsalt"] = salt
 
     def _save_folder(self, rendered: Mapping[str, bytes]) -> None:
         folder = self._new_save_path()
