@@ -110,14 +110,16 @@ def project(tmp_path: Path) -> Project:
     return project
 
 
-def run(project: Project, **options: object) -> tuple[list[str], dict[str, Decision]]:
-    """Run ``steps`` in a fresh session: the nodes that ran, and every node's decision."""
+def run(
+    project: Project, pipeline: str = "steps", **options: object
+) -> tuple[list[str], dict[str, Decision]]:
+    """Run ``pipeline`` in a fresh session: the nodes that ran, and every node's decision."""
     forget_project_modules()
     log = _log(project)
     log.unlink(missing_ok=True)
     with Session.create(project.root) as session:
         try:
-            session.run("steps", **options)  # type: ignore[arg-type]
+            session.run(pipeline, **options)  # type: ignore[arg-type]
         finally:
             decisions = dict(session.last_plan)
     return sorted(log.read_text(encoding="utf-8").split() if log.exists() else []), decisions
@@ -267,6 +269,155 @@ def test_a_run_whose_last_nodes_are_all_cut_off_ends(project: Project, executor:
 
     assert ran == ["prepared"]
     assert [name for name, d in decisions.items() if d.runs] == ["prepared"]
+
+
+LOOKUPS = f"""\
+from datamill import Pipeline, node
+from {PACKAGE} import helpers
+
+LOG = "{{log}}"
+
+
+def _ran(name):
+    with open(LOG, "a", encoding="utf-8") as log:
+        log.write(name + "\\n")
+
+
+def lookup(table):
+    _ran("lookup")
+    return {{str(key): key * 10 for key in table}}
+
+
+def prepared(raw):
+    _ran("prepared")
+    return helpers.normalise(raw)
+
+
+def joined(x, lookup):
+    _ran("joined")
+    return [lookup[str(value)] for value in x]
+
+
+def create_pipeline(**kwargs):
+    return Pipeline(
+        [
+            node(lookup, "table", "lookup", name="lookup"),
+            node(prepared, "raw", "x", name="prepared"),
+            node(joined, ["x", "lookup"], "j", name="joined"),
+        ]
+    )
+"""
+
+
+@pytest.fixture
+def lookups(project: Project) -> Project:
+    """The project with a ``lookups`` pipeline: ``lookup`` reads ``table`` and keeps its
+    output in memory for ``joined``, which also reads ``prepared``'s x."""
+    log = _log(project).as_posix()
+    project.write_package("pipelines/lookups/__init__.py", LOOKUPS.replace("{log}", log))
+    project.write(
+        "conf/base/catalog.yml",
+        CATALOG
+        + json_catalog("j").split("raw:")[0]
+        + "table:\n  type: json.JSONDataset\n  filepath: data/01_raw/table.json\n",
+    )
+    project.write("data/01_raw/table.json", "[1, 2, 3]\n")
+    return project
+
+
+@pytest.mark.parametrize(
+    ("executor", "expected"),
+    [
+        # lookup is ready first: it waits while prepared runs, then is cut off with joined
+        ("sequential", ["prepared"]),
+        # a slot is free as prepared runs: lookup uses it rather than wait (it may be needed)
+        ("thread", ["lookup", "prepared"]),
+        ("process", ["lookup", "prepared"]),
+    ],
+)
+def test_an_unchanged_node_that_only_feeds_nodes_cut_off_is_cut_off_with_them(
+    lookups: Project, executor: str, expected: list[str]
+) -> None:
+    assert run(lookups, "lookups")[0] == ["joined", "lookup", "prepared"]
+    lookups.write_package("helpers.py", SAME_OUTPUT)
+
+    ran, decisions = run(lookups, "lookups", early_cutoff=True, executor=executor)
+
+    assert ran == expected
+    assert decisions["joined"].reason == "unchanged: upstream reruns left input 'x' unchanged"
+    if "lookup" not in expected:
+        assert decisions["lookup"].runs is False
+        assert decisions["lookup"].reason == (
+            "unchanged: the nodes that needed its in-memory output were cut off"
+        )
+    with _journal(lookups) as journal:
+        nodes = {n.node_name: n for n in journal.run("latest").nodes}
+    assert nodes["joined"].status == "skipped"
+    assert nodes["lookup"].status == ("ran" if "lookup" in expected else "skipped")
+    assert run(lookups, "lookups")[0] == []  # the last successes still hold
+
+
+def test_a_node_set_aside_does_not_keep_the_others_from_running_in_parallel(
+    lookups: Project,
+) -> None:
+    # lookup and prepared each wait for the other: they must run at the same time.
+    together = LOOKUPS.replace(
+        "def _ran(name):\n",
+        "import threading\n\nBOTH = threading.Barrier(2, timeout=60)\n\n\ndef _ran(name):\n"
+        "    BOTH.wait()\n",
+    )
+    together = together.replace('    _ran("joined")\n', "")
+    lookups.write_package(
+        "pipelines/lookups/__init__.py", together.replace("{log}", _log(lookups).as_posix())
+    )
+    assert run(lookups, "lookups", executor="thread")[0] == ["lookup", "prepared"]
+    lookups.write_package("helpers.py", SAME_OUTPUT)
+
+    # lookup is set aside while prepared is handed to a thread, then takes another thread.
+    ran, decisions = run(lookups, "lookups", early_cutoff=True, executor="thread")
+
+    assert ran == ["lookup", "prepared"]
+    assert decisions["joined"].reason == "unchanged: upstream reruns left input 'x' unchanged"
+
+
+@pytest.mark.parametrize("change", ["x changes", "joined's code changes"])
+def test_an_unchanged_node_feeding_a_node_that_must_run_runs(lookups: Project, change: str) -> None:
+    run(lookups, "lookups")
+    lookups.write_package("helpers.py", REVERSED)
+    if change == "joined's code changes":  # joined runs whatever x is: lookup never waits
+        code = LOOKUPS.replace("for value in x]", "for value in list(x)]")
+        lookups.write_package(
+            "pipelines/lookups/__init__.py", code.replace("{log}", str(_log(lookups).as_posix()))
+        )
+
+    planned = run(lookups, "lookups", early_cutoff=True, explain=True)[1]
+    ran, decisions = run(lookups, "lookups", early_cutoff=True)
+
+    # With x recomputed, joined may be cut off until x is known, and lookup may wait.
+    assert planned["lookup"].feeds is (change == "x changes")
+    assert ran == ["joined", "lookup", "prepared"]
+    assert decisions["lookup"].reason == "its in-memory output 'lookup' is needed by node 'joined'"
+    assert decisions["lookup"].feeds is False
+    assert lookups.read_json("data/02_intermediate/j.json") == [30, 20, 10]
+
+
+def test_explain_says_which_nodes_run_only_to_feed_nodes_that_may_be_cut_off(
+    lookups: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(lookups.root)
+    assert datamill("run", "--pipeline", "lookups").exit_code == 0
+    lookups.write_package("helpers.py", SAME_OUTPUT)
+
+    explained = datamill("run", "--pipeline", "lookups", "--early-cutoff", "--explain")
+
+    assert explained.exit_code == 0, explained.output
+    assert (
+        "  run   lookup    its in-memory output 'lookup' is needed by node 'joined' "
+        "(skipped if the nodes that need it are cut off)"
+    ) in explained.output.splitlines()
+    ran = datamill("run", "--pipeline", "lookups", "--early-cutoff", "--no-progress")
+    assert "Ran 1 node(s)" in ran.output
+    assert "the nodes that needed its in-memory output were cut off: lookup" in ran.output
 
 
 class Skips:

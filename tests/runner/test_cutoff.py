@@ -143,3 +143,67 @@ def test_a_group_with_a_member_that_runs_anyway_is_not_skipped(
 
     assert verdict.inputs == {}
     assert verdict.must_run == {INDEX["first"], INDEX["second"]}
+
+
+def feeding_decisions() -> list[Decision]:
+    """`first` is unchanged and runs only to feed `second`, which waits for `side`."""
+    planned = decisions()
+    planned[INDEX["first"]] = Decision(
+        True, "its in-memory output 'memory' is needed", CODE, {}, {"raw": "raw-1"}, feeds=True
+    )
+    planned[INDEX["second"]].inputs["memory"] = FIRST_OUTPUT
+    planned[INDEX["second"]].awaits = {"side": "side-1"}
+    return planned
+
+
+def test_a_node_that_only_feeds_the_group_is_skipped_with_it(
+    datasets: dict[str, AbstractDataset[Any, Any]],
+) -> None:
+    verdict = verdict_for_first(datasets, feeding_decisions())
+
+    assert sorted(verdict.inputs) == sorted([INDEX["first"], INDEX["second"]])
+    assert verdict.inputs[INDEX["first"]] == {"raw": "raw-1"}
+    assert verdict.inputs[INDEX["second"]] == {"memory": FIRST_OUTPUT, "side": "side-1"}
+    assert verdict.memory == {"memory": FIRST_OUTPUT}
+
+
+def test_a_node_that_feeds_a_node_whose_input_changed_runs(
+    datasets: dict[str, AbstractDataset[Any, Any]],
+) -> None:
+    verdict = verdict_for_first(datasets, feeding_decisions(), now={**NOW, "side": "side-2"})
+
+    assert verdict.inputs == {}
+    assert verdict.must_run == {INDEX["first"], INDEX["second"]}
+
+
+@pytest.mark.parametrize("planned", [decisions, feeding_decisions])
+def test_a_group_that_cannot_be_decided_yet_waits_if_it_may(
+    datasets: dict[str, AbstractDataset[Any, Any]], planned: Callable[[], list[Decision]]
+) -> None:
+    unsettled = planned()
+    verdict = skippable_group(
+        INDEX["first"],
+        GRAPH,
+        unsettled,
+        datasets,
+        current=NOW.__getitem__,
+        settled=lambda i: False,  # third, which writes side, is still running
+        may_wait=True,
+    )
+
+    assert verdict == GroupVerdict(undecided=True)
+    assert verdict_for_first(datasets, planned(), settled=lambda i: False).must_run == {
+        INDEX["first"]
+    }
+
+
+def test_a_consumer_that_does_not_run_is_not_in_the_group(
+    datasets: dict[str, AbstractDataset[Any, Any]],
+) -> None:
+    planned = decisions()
+    planned[INDEX["second"]].runs = False  # skipped: it needs no memory data
+    planned[INDEX["second"]].awaits = {}
+
+    verdict = verdict_for_first(datasets, planned)
+
+    assert sorted(verdict.inputs) == [INDEX["first"]]

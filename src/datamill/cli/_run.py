@@ -400,6 +400,8 @@ def _explain(session: Session, log: Echo) -> None:
         if decision.awaits:
             verb = "comes" if len(decision.awaits) == 1 else "come"
             reason += f" (skipped if {quoted(decision.awaits)} {verb} out unchanged)"
+        elif decision.feeds:
+            reason += " (skipped if the nodes that need it are cut off)"
         _say(log, f"  {verdict}  {name:<{width}}  {reason}")
 
 

@@ -7,14 +7,17 @@ if each has its old fingerprint, the node's outputs would be what they are, and 
 skipped.
 
 A node whose outputs stay in memory cannot be skipped alone: its consumers would have no
-data. It is skipped together with them, as one group: the node, the consumers of its
-in-memory outputs, theirs, and so on. The group is skipped when every member's inputs come
-out unchanged, assuming the members skipped (their in-memory outputs then keep the
-fingerprint of what would produce them, and their files stay as they are). It is decided
-when its first member is ready; if a member waits for a node outside the group that has
-not finished yet, the group cannot be decided and the node runs (what runs is never
-guessed). A node that must run makes the members whose in-memory data it needs run too:
-they are not asked again, so deciding costs each node of a run about one visit.
+data. It is skipped together with them, as one group: the node, the running consumers of
+its in-memory outputs, theirs, and so on. The group is skipped when every member's inputs
+come out unchanged, assuming the members skipped (their in-memory outputs then keep the
+fingerprint of what would produce them, and their files stay as they are). A member may
+also be an unchanged node that runs only to feed members from memory (`Decision.feeds`):
+it is skipped with them. The group is decided when its first member is ready. If a member
+waits for a node outside the group that has not finished yet, the group cannot be decided:
+the first member is set aside while another node can start instead (``may_wait``), and
+otherwise runs (what runs is never guessed). A node that must run makes the members whose
+in-memory data it needs run too: they are not asked again, so deciding costs each node of
+a run about one visit (and a node set aside, one more per time it is asked again).
 """
 
 from __future__ import annotations
@@ -43,11 +46,13 @@ class GroupVerdict:
             members.
         must_run: When the group is not skipped, the members that cannot be skipped later
             in the run either: those whose in-memory data a member that must run needs.
+        undecided: The group cannot be decided yet (only when the first member may wait).
     """
 
     inputs: dict[int, dict[str, str | None]] = field(default_factory=dict)
     memory: dict[str, str | None] = field(default_factory=dict)
     must_run: frozenset[int] = frozenset()
+    undecided: bool = False
 
 
 def skippable_group(
@@ -58,29 +63,35 @@ def skippable_group(
     *,
     current: Callable[[str], str | None],
     settled: Callable[[int], bool],
+    may_wait: bool = False,
 ) -> GroupVerdict:
     """Whether node ``start`` is skipped, with the group it belongs to.
 
     Args:
-        start: A node that is ready to start, with ``decisions[start].awaits`` not empty.
+        start: A node that is ready to start, with ``decisions[start].awaits`` not empty
+            or ``decisions[start].feeds`` true.
         graph: The planned pipeline's graph (``decisions`` follows its order).
         decisions: Each node's decision.
         datasets: Every dataset, by name.
         current: A dataset's fingerprint now (as saved in the run, or as stored, or that of
             its producer for in-memory data).
         settled: Whether a node finished or was skipped.
+        may_wait: ``start`` may wait: when the group cannot be decided yet, say so rather
+            than make ``start`` run.
     """
     if any(current(name) != before for name, before in decisions[start].awaits.items()):
         return GroupVerdict(must_run=frozenset({start}))  # the common case: decided at once
-    group, fed_by = _memory_closure(start, graph, datasets)
+    group, fed_by = _memory_closure(start, graph, decisions, datasets)
     assumed: dict[str, str | None] = {}  # in-memory outputs of the members, if skipped
     inputs_of: dict[int, dict[str, str | None]] = {}
     for member in sorted(group):  # topological order
         decision = decisions[member]
-        if not decision.awaits:  # it runs whatever its inputs are
+        if not decision.awaits and not decision.feeds:  # it runs whatever its inputs are
             return GroupVerdict(must_run=_feeding(member, fed_by))
         if not all(p in group or settled(p) for p in graph.parents[member]):
             # Its inputs are not all known yet: it may still be skipped once they are.
+            if may_wait:
+                return GroupVerdict(undecided=True)
             return GroupVerdict(must_run=_feeding(member, fed_by) - {member})
         now: dict[str, str | None] = {}
         for name, before in decision.awaits.items():
@@ -95,10 +106,14 @@ def skippable_group(
 
 
 def _memory_closure(
-    start: int, graph: PipelineGraph, datasets: Mapping[str, Dataset]
+    start: int,
+    graph: PipelineGraph,
+    decisions: Sequence[Decision],
+    datasets: Mapping[str, Dataset],
 ) -> tuple[set[int], dict[int, list[int]]]:
-    """``start`` and, transitively, the consumers of the members' in-memory outputs; and
-    for each member, the members whose in-memory outputs it reads."""
+    """``start`` and, transitively, the running consumers of the members' in-memory outputs
+    (a skipped consumer needs nothing); and for each member, the members whose in-memory
+    outputs it reads."""
     group = {start}
     fed_by: dict[int, list[int]] = {}
     stack = [start]
@@ -108,6 +123,8 @@ def _memory_closure(
             if datasets[name].persistent:
                 continue
             for consumer in graph.consumers.get(name, ()):
+                if not decisions[consumer].runs:
+                    continue
                 fed_by.setdefault(consumer, []).append(producer)
                 if consumer not in group:
                     group.add(consumer)

@@ -104,6 +104,9 @@ class Decision:
             the run for a node found to have to run.
         forced: The node was forced: it runs whatever changed, and a partitionwise node
             computes again the partitions committed before the run (or the run it resumes).
+        feeds: With early cutoff, for a node that is unchanged but runs because nodes that
+            may be cut off need its in-memory output: it is skipped with them if they are
+            (see `_cutoff`). Cleared during the run once it is found to have to run.
     """
 
     runs: bool
@@ -116,6 +119,7 @@ class Decision:
     upstream: bool = False
     awaits: dict[str, str] = field(default_factory=dict)
     forced: bool = False
+    feeds: bool = False
 
     def catalog_lines(self) -> list[str]:
         """`catalog` as sorted ``dataset:part=fingerprint`` lines, for digests over it."""
@@ -243,21 +247,27 @@ class _Planner:
             self.produced[name] = self._output(name, decision)
 
     def recompute_memory_inputs(self) -> None:
-        """Make a skipped node run when a running node needs its in-memory output."""
+        """Make a skipped node run when a running node needs its in-memory output (with
+        early cutoff, marked as `Decision.feeds` while only nodes that may be cut off do)."""
         nodes, producer = self.graph.nodes, self.graph.producer
         for index in range(len(nodes) - 1, -1, -1):
-            if not self.decisions[index].runs:
+            consumer = self.decisions[index]
+            if not consumer.runs:
                 continue
+            may_be_cut = bool(consumer.awaits) or consumer.feeds
             for name in nodes[index].inputs:
                 source = producer.get(name)
-                if source is None or self.decisions[source].runs:
+                if source is None or self.datasets[name].persistent:
                     continue
-                if not self.datasets[name].persistent:
-                    needed = self.decisions[source]
+                needed = self.decisions[source]
+                if not needed.runs:
                     needed.runs = needed.upstream = True
+                    needed.feeds = self.early_cutoff and may_be_cut
                     needed.reason = (
                         f"its in-memory output {name!r} is needed by node {nodes[index].name!r}"
                     )
+                elif not may_be_cut:
+                    needed.feeds = False
 
     def _catalog(self, n: Node) -> dict[str, dict[str, str]]:
         """The config parts of ``n``'s persisted inputs and outputs (each computed once)."""

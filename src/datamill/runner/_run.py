@@ -245,14 +245,15 @@ def _execute(
     recorder: Recorder | None,
 ) -> Outcome:
     nodes = graph.nodes
-    skip: Callable[[int], bool] | None = None
+    skip: Callable[[int, bool], bool | None] | None = None
     if recorder is not None and recorder.cuts_off:
         cut_off, decisions = recorder.cut_off, recorder.decisions
 
-        def skip(index: int) -> bool:
+        def skip(index: int, may_wait: bool) -> bool | None:
             n = nodes[index]
-            if not cut_off(n):
-                return False
+            verdict = cut_off(n, may_wait=may_wait)
+            if not verdict:
+                return verdict  # run it, or (None) ask again later
             ctx.hook.after_node_skipped(
                 node=n, reason=decisions[n.name].reason, catalog=ctx.catalog, run_id=ctx.run_id
             )

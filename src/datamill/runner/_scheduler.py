@@ -8,7 +8,9 @@ nodes wait in a heap ordered by topological position, so the sequential executor
 pipeline in its topological order. Nothing ever rescans the pending nodes.
 
 A node may be skipped at the last moment: when it is ready, ``skip`` is asked, and a node it
-skips counts as finished without running (early cutoff, see `_cutoff`).
+skips counts as finished without running (early cutoff, see `_cutoff`). While another ready
+node can take its slot, ``skip`` may also answer that it cannot tell yet: the node is then
+set aside, and asked again once a job has finished or a slot is free with nothing else ready.
 
 On the first failure no new job starts; the jobs already running finish (and their results
 are kept); then the outcome reports every failure.
@@ -65,7 +67,7 @@ def schedule(
     on_done: Callable[[Done], None] | None = None,
     before_submit: Callable[[], None] | None = None,
     on_submit: Callable[[NodeJob], None] | None = None,
-    skip: Callable[[int], bool] | None = None,
+    skip: Callable[[int, bool], bool | None] | None = None,
 ) -> Outcome:
     """Run every node of ``graph`` on ``executor``, respecting dependencies.
 
@@ -82,8 +84,10 @@ def schedule(
             recorded before it starts).
         on_submit: Called in this thread with each job just before it is submitted (the
             journal notes which nodes are running, should the run be interrupted).
-        skip: Called in this thread with each node that is ready to start; True skips it
-            (it counts as finished, and its children may start).
+        skip: Called in this thread with each node that is ready to start, and whether
+            it may wait (another node is ready to start instead); True skips it (it counts
+            as finished, and its children may start), None (only when it may wait) asks
+            again later.
     """
     waiting = [len(p) for p in graph.parents]
     ready = [i for i, w in enumerate(waiting) if w == 0]  # ascending: already a heap
@@ -92,6 +96,7 @@ def schedule(
     outcome = Outcome()
     running = 0
     capacity = executor.capacity
+    undecided: list[int] = []  # ready nodes `skip` could not decide yet
 
     def finished(index: int) -> None:
         outcome.finished.append(index)
@@ -106,19 +111,20 @@ def schedule(
                 if release is not None:
                     release()
 
-    while running or (ready and not outcome.failures):
+    while running or ((ready or undecided) and not outcome.failures):
+        if undecided:
+            _ask_again(ready, undecided)  # what they waited for may have finished
         if before_submit is not None:
             before_submit()
-        while ready and not outcome.failures and running < capacity:
-            index = heapq.heappop(ready)
-            if skip is not None and skip(index):
-                finished(index)
-                continue
+        while not outcome.failures and running < capacity:
+            index = _next_to_start(ready, undecided, skip, finished)
+            if index is None:
+                break
             running += 1
             job = make_job(index)
             if on_submit is not None:
                 on_submit(job)
-            executor.submit(job, running == 1 and not ready)
+            executor.submit(job, running == 1 and not ready and not undecided)
         if not running:  # every ready node was skipped, and nothing else can start
             break
         for done in executor.wait():
@@ -132,3 +138,34 @@ def schedule(
                 continue
             finished(done.job.index)
     return outcome
+
+
+def _next_to_start(
+    ready: list[int],
+    undecided: list[int],
+    skip: Callable[[int, bool], bool | None] | None,
+    finished: Callable[[int], None],
+) -> int | None:
+    """Pop the next ready node that is not skipped (None if there is none): ``skip`` may
+    set a node aside in ``undecided`` while another is ready, and a node it skips is
+    ``finished`` at once."""
+    while ready or undecided:
+        if not ready:
+            _ask_again(ready, undecided)  # a slot is free, nothing else is ready: one decides
+        index = heapq.heappop(ready)
+        if skip is None:
+            return index
+        verdict = skip(index, bool(ready))
+        if verdict is None:
+            undecided.append(index)
+        elif verdict:
+            finished(index)
+        else:
+            return index
+    return None
+
+
+def _ask_again(ready: list[int], undecided: list[int]) -> None:
+    for index in undecided:
+        heapq.heappush(ready, index)
+    undecided.clear()

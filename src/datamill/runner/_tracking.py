@@ -311,8 +311,9 @@ class Recorder:
         if persisted or not n.outputs:
             self._must_commit = True
 
-    def cut_off(self, n: Node) -> bool:
-        """Whether to skip ``n`` now that it is ready (early cutoff, see `_cutoff`).
+    def cut_off(self, n: Node, *, may_wait: bool = False) -> bool | None:
+        """Whether to skip ``n`` now that it is ready (early cutoff, see `_cutoff`); None
+        when that cannot be told yet and ``n`` may wait (another node can start instead).
 
         The first node of a group decides for the group: its members are recorded as
         skipped at once, and skipped as they become ready.
@@ -320,7 +321,7 @@ class Recorder:
         if n.name in self._cut:
             return True
         decision = self.decisions[n.name]
-        if not decision.awaits:
+        if not decision.awaits and not decision.feeds:
             return False
         graph = self.pipeline.graph
         verdict = skippable_group(
@@ -330,9 +331,13 @@ class Recorder:
             self.datasets,
             current=self._current_fingerprint,
             settled=lambda index: graph.nodes[index].name in self.recorded,
+            may_wait=may_wait,
         )
+        if verdict.undecided:
+            return None
         for index in verdict.must_run:
-            self.decisions[graph.nodes[index].name].awaits = {}
+            must_run = self.decisions[graph.nodes[index].name]
+            must_run.awaits, must_run.feeds = {}, False
         if not verdict.inputs:
             return False
         self.memory.update(verdict.memory)
@@ -340,12 +345,8 @@ class Recorder:
             member = graph.nodes[index]
             self._cut.add(member.name)
             skipped = self.decisions[member.name]
-            awaited = list(skipped.awaits)
-            plural = "s" if len(awaited) > 1 else ""
             skipped.runs = False
-            skipped.reason = (
-                f"unchanged: upstream reruns left input{plural} {quoted(awaited)} unchanged"
-            )
+            skipped.reason = _cut_reason(skipped)
             self._add(self._record(member, skipped, "skipped", inputs=inputs))
         return True
 
@@ -593,3 +594,12 @@ else:
 
 
 _NO_PARAMS: Final = hashlib.blake2b(digest_size=16).hexdigest()  # `_combined` of no parameter
+
+
+def _cut_reason(decision: Decision) -> str:
+    """Why a node was cut off, in words."""
+    awaited = list(decision.awaits)
+    if not awaited:  # it ran only to feed nodes that were cut off with it
+        return "unchanged: the nodes that needed its in-memory output were cut off"
+    plural = "s" if len(awaited) > 1 else ""
+    return f"unchanged: upstream reruns left input{plural} {quoted(awaited)} unchanged"
