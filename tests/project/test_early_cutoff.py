@@ -37,7 +37,7 @@ def normalise(values):
     return sorted(values, reverse=True)
 """
 
-PIPELINE = f"""\
+LOGGED = f"""\
 import os
 
 from datamill import Pipeline, node
@@ -49,7 +49,12 @@ LOG = "{{log}}"
 def _ran(name):
     with open(LOG, "a", encoding="utf-8") as log:
         log.write(name + "\\n")
+"""
+"""The start of a pipeline module whose nodes note in a log, with ``_ran``, that they ran."""
 
+PIPELINE = (
+    LOGGED
+    + """
 
 def prepared(raw):
     _ran("prepared")
@@ -65,7 +70,7 @@ def total(x):
 
 def report(y):
     _ran("report")
-    return f"total {{y}}"
+    return f"total {y}"
 
 
 def kept(x):
@@ -89,6 +94,7 @@ def create_pipeline(**kwargs):
         ]
     )
 """
+)
 
 CATALOG = json_catalog("xyzw")
 
@@ -271,21 +277,13 @@ def test_a_run_whose_last_nodes_are_all_cut_off_ends(project: Project, executor:
     assert [name for name, d in decisions.items() if d.runs] == ["prepared"]
 
 
-LOOKUPS = f"""\
-from datamill import Pipeline, node
-from {PACKAGE} import helpers
-
-LOG = "{{log}}"
-
-
-def _ran(name):
-    with open(LOG, "a", encoding="utf-8") as log:
-        log.write(name + "\\n")
-
+LOOKUPS = (
+    LOGGED
+    + """
 
 def lookup(table):
     _ran("lookup")
-    return {{str(key): key * 10 for key in table}}
+    return {str(key): key * 10 for key in table}
 
 
 def prepared(raw):
@@ -307,6 +305,7 @@ def create_pipeline(**kwargs):
         ]
     )
 """
+)
 
 
 @pytest.fixture
@@ -401,25 +400,6 @@ def test_an_unchanged_node_feeding_a_node_that_must_run_runs(lookups: Project, c
     assert lookups.read_json("data/02_intermediate/j.json") == [30, 20, 10]
 
 
-def test_explain_says_which_nodes_run_only_to_feed_nodes_that_may_be_cut_off(
-    lookups: Project, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(lookups.root)
-    assert datamill("run", "--pipeline", "lookups").exit_code == 0
-    lookups.write_package("helpers.py", SAME_OUTPUT)
-
-    explained = datamill("run", "--pipeline", "lookups", "--early-cutoff", "--explain")
-
-    assert explained.exit_code == 0, explained.output
-    assert (
-        "  run   lookup    its in-memory output 'lookup' is needed by node 'joined' "
-        "(skipped if the nodes that need it are cut off)"
-    ) in explained.output.splitlines()
-    ran = datamill("run", "--pipeline", "lookups", "--early-cutoff", "--no-progress")
-    assert "Ran 1 node(s)" in ran.output
-    assert "the nodes that needed its in-memory output were cut off: lookup" in ran.output
-
-
 class Skips:
     """Hooks that note the nodes to run and those skipped during the run."""
 
@@ -462,25 +442,38 @@ def datamill(*args: str) -> Result:
     return CliRunner().invoke(_main.cli, list(args), prog_name="datamill")
 
 
+@pytest.mark.parametrize(
+    ("pipeline", "explained", "skipped"),
+    [
+        (
+            "steps",
+            "  run   total     input 'x' is recomputed by node 'prepared' "
+            "(skipped if 'x' comes out unchanged)",
+            "unchanged: upstream reruns left input 'x' unchanged: total, kept",
+        ),
+        (
+            "lookups",
+            "  run   lookup    its in-memory output 'lookup' is needed by node 'joined' "
+            "(skipped if the nodes that need it are cut off)",
+            "unchanged: the nodes that needed its in-memory output were cut off: lookup",
+        ),
+    ],
+)
 def test_the_command_line_explains_and_cuts_off(
-    project: Project, monkeypatch: pytest.MonkeyPatch
+    lookups: Project, monkeypatch: pytest.MonkeyPatch, pipeline: str, explained: str, skipped: str
 ) -> None:
-    monkeypatch.chdir(project.root)
-    assert datamill("run", "--pipeline", "steps").exit_code == 0
-    project.write_package("helpers.py", SAME_OUTPUT)
+    monkeypatch.chdir(lookups.root)
+    assert datamill("run", "--pipeline", pipeline).exit_code == 0
+    lookups.write_package("helpers.py", SAME_OUTPUT)
 
-    explained = datamill("run", "--pipeline", "steps", "--early-cutoff", "--explain")
-    assert explained.exit_code == 0, explained.output
-    lines = explained.output.splitlines()
-    assert (
-        "  run   total     input 'x' is recomputed by node 'prepared' "
-        "(skipped if 'x' comes out unchanged)"
-    ) in lines
+    explain = datamill("run", "--pipeline", pipeline, "--early-cutoff", "--explain")
+    assert explain.exit_code == 0, explain.output
+    assert explained in explain.output.splitlines()
 
-    ran = datamill("run", "--pipeline", "steps", "--early-cutoff", "--no-progress")
+    ran = datamill("run", "--pipeline", pipeline, "--early-cutoff", "--no-progress")
     assert ran.exit_code == 0, ran.output
     assert "Ran 1 node(s)" in ran.output
-    assert "unchanged: upstream reruns left input 'x' unchanged: total, kept" in ran.output
+    assert skipped in ran.output
 
 
 def test_resume_takes_the_runs_own_early_cutoff(
