@@ -8,9 +8,14 @@ from typing import Any
 
 import pytest
 
-from datamill import MemoryDataset, Pipeline, node
+from datamill import DataCatalog, MemoryDataset, Pipeline, node
 from datamill.datasets.json import JSONDataset
+from datamill.hooks import create_hook_manager
 from datamill.io import AbstractDataset
+from datamill.journal import Journal
+from datamill.pipeline import PipelineGraph
+from datamill.runner import RunInfo, Tracking, create_executor, run_with
+from datamill.runner import _tracking as tracking_module
 from datamill.runner._cutoff import GroupVerdict, skippable_group
 from datamill.runner._incremental import CodeIdentity, Decision, memory_fingerprint
 
@@ -191,7 +196,7 @@ def test_a_group_that_cannot_be_decided_yet_waits_if_it_may(
         may_wait=True,
     )
 
-    assert verdict == GroupVerdict(undecided=True)
+    assert verdict == GroupVerdict(waits_for=INDEX["third"])  # undecided, until third ends
     assert verdict_for_first(datasets, planned(), settled=lambda i: False).must_run == {
         INDEX["first"]
     }
@@ -207,3 +212,50 @@ def test_a_consumer_that_does_not_run_is_not_in_the_group(
     verdict = verdict_for_first(datasets, planned)
 
     assert sorted(verdict.inputs) == [INDEX["first"]]
+
+
+def test_a_node_set_aside_is_not_decided_again_before_what_it_waits_for_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # lookup feeds joined from memory; joined also reads x_end, which a forced chain of 20
+    # nodes rewrites with the same content. lookup is ready first and waits for the chain.
+    chain = [node(first, "raw", "m0", name="c0")]
+    chain += [node(first, f"m{i - 1}", f"m{i}", name=f"c{i}") for i in range(1, 20)]
+    chain.append(node(first, "m19", "x_end", name="last"))
+    pipeline = Pipeline(
+        [
+            node(first, "raw_t", "table", name="lookup"),
+            *chain,
+            node(second, ["table", "x_end"], "out", name="joined"),
+        ]
+    )
+    for name, value in (("raw", 1), ("raw_t", 2)):
+        (tmp_path / f"{name}.json").write_text(str(value), encoding="utf-8")
+    files = ("raw", "raw_t", "x_end", "out")
+    journal = Journal(tmp_path / "journal.db")
+    asked: list[str] = []
+
+    def counted(start: int, graph: PipelineGraph, *args: Any, **kwargs: Any) -> GroupVerdict:
+        asked.append(graph.nodes[start].name)
+        return skippable_group(start, graph, *args, **kwargs)
+
+    def run(**options: Any) -> Tracking:
+        tracking = Tracking(journal, RunInfo("p"), **options)
+        catalog = DataCatalog({n: JSONDataset(str(tmp_path / f"{n}.json")) for n in files})
+        run_with(
+            pipeline,
+            catalog,
+            create_executor("sequential", None),
+            create_hook_manager([]),
+            tracking=tracking,
+        )
+        return tracking
+
+    run()
+    monkeypatch.setattr(tracking_module, "skippable_group", counted)
+    tracking = run(force=[n.name for n in chain], early_cutoff=True)
+
+    assert not tracking.decisions["lookup"].runs
+    assert not tracking.decisions["joined"].runs
+    assert asked.count("lookup") == 2  # set aside, then decided once `last` had finished
+    journal.close()

@@ -343,14 +343,16 @@ class FileDataset(AbstractDataset[LoadT, SaveT]):
                 if not os.path.exists(path):
                     raise
                 raise DatasetError(
-                    f"{self!r} already has a folder at {path}; versions are never overwritten."
+                    f"{self!r} already has a folder at {path}; versions are never overwritten. "
+                    "Save under a new version."
                 ) from exc
         _fsync_folder(version)
         _fsync_folder(versions)
 
     def _link_new(self, temp: str, path: str) -> None:
         exists = DatasetError(
-            f"{self!r} already has a file at {path}; versions are never overwritten."
+            f"{self!r} already has a file at {path}; versions are never overwritten. Save "
+            "under a new version."
         )
         try:  # a hard link never replaces an existing file, even when two saves race
             os.link(temp, path)

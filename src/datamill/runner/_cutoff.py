@@ -17,7 +17,7 @@ waits for a node outside the group that has not finished yet, the group cannot b
 the first member is set aside while another node can start instead (``may_wait``), and
 otherwise runs (what runs is never guessed). A node that must run makes the members whose
 in-memory data it needs run too: they are not asked again, so deciding costs each node of
-a run about one visit (and a node set aside, one more per time it is asked again).
+a run about one visit (and a node set aside, one more each time what it waited for ends).
 """
 
 from __future__ import annotations
@@ -46,13 +46,15 @@ class GroupVerdict:
             members.
         must_run: When the group is not skipped, the members that cannot be skipped later
             in the run either: those whose in-memory data a member that must run needs.
-        undecided: The group cannot be decided yet (only when the first member may wait).
+        waits_for: When the group cannot be decided yet (only when its first member may
+            wait): a node outside the group, not finished yet, whose output a member reads.
+            Asking again before it finishes would give the same answer.
     """
 
     inputs: dict[int, dict[str, str | None]] = field(default_factory=dict)
     memory: dict[str, str | None] = field(default_factory=dict)
     must_run: frozenset[int] = frozenset()
-    undecided: bool = False
+    waits_for: int | None = None
 
 
 def skippable_group(
@@ -88,10 +90,12 @@ def skippable_group(
         decision = decisions[member]
         if not decision.awaits and not decision.feeds:  # it runs whatever its inputs are
             return GroupVerdict(must_run=_feeding(member, fed_by))
-        if not all(p in group or settled(p) for p in graph.parents[member]):
+        parents = graph.parents[member]
+        blocker = next((p for p in parents if p not in group and not settled(p)), None)
+        if blocker is not None:
             # Its inputs are not all known yet: it may still be skipped once they are.
             if may_wait:
-                return GroupVerdict(undecided=True)
+                return GroupVerdict(waits_for=blocker)
             return GroupVerdict(must_run=_feeding(member, fed_by) - {member})
         now: dict[str, str | None] = {}
         for name, before in decision.awaits.items():

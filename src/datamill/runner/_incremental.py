@@ -254,7 +254,7 @@ class _Planner:
             consumer = self.decisions[index]
             if not consumer.runs:
                 continue
-            may_be_cut = bool(consumer.awaits) or consumer.feeds
+            may_be_cut = bool(consumer.awaits) or consumer.feeds  # both need early cutoff
             for name in nodes[index].inputs:
                 source = producer.get(name)
                 if source is None or self.datasets[name].persistent:
@@ -262,7 +262,7 @@ class _Planner:
                 needed = self.decisions[source]
                 if not needed.runs:
                     needed.runs = needed.upstream = True
-                    needed.feeds = self.early_cutoff and may_be_cut
+                    needed.feeds = may_be_cut
                     needed.reason = (
                         f"its in-memory output {name!r} is needed by node {nodes[index].name!r}"
                     )

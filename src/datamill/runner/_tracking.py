@@ -239,6 +239,7 @@ class Recorder:
         self.cuts_off = any(d.awaits for d in decisions)  # see `cut_off`
         self._decision_list = list(decisions)
         self._cut: set[str] = set()  # nodes skipped by `cut_off`
+        self._waits_for: dict[str, int] = {}  # node set aside by `cut_off` -> what it awaits
         self.memory: dict[str, str | None] = {}  # in-memory dataset -> its fingerprint
         self.saved: dict[str, str | None] = {}  # persisted dataset saved -> its fingerprint
         self.recorded: set[str] = set()
@@ -324,6 +325,9 @@ class Recorder:
         if not decision.awaits and not decision.feeds:
             return False
         graph = self.pipeline.graph
+        blocker = self._waits_for.get(n.name)
+        if may_wait and blocker is not None and graph.nodes[blocker].name not in self.recorded:
+            return None  # what it waited for has not finished: the answer would be the same
         verdict = skippable_group(
             graph.position[n.name],
             graph,
@@ -333,7 +337,8 @@ class Recorder:
             settled=lambda index: graph.nodes[index].name in self.recorded,
             may_wait=may_wait,
         )
-        if verdict.undecided:
+        if verdict.waits_for is not None:
+            self._waits_for[n.name] = verdict.waits_for
             return None
         for index in verdict.must_run:
             must_run = self.decisions[graph.nodes[index].name]
