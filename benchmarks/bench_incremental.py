@@ -22,6 +22,9 @@ Usage::
    chain is skipped as one group: 1 node runs), and with it after the second file changed
    (the group cannot be skipped: the chain reruns). Deciding must cost about one visit per
    node, not one walk of the chain per node.
+5. Early cutoff of a group of ``--cutoff``/10 nodes fed from memory by an unchanged node
+   that waits, set aside, while a forced ``--cutoff``-node chain rewrites the group's other
+   input with the same content: it must be asked again only once the chain has ended.
 
 Prints one JSON line per measurement.
 """
@@ -261,6 +264,65 @@ def early_cutoff(chain: int) -> list[dict[str, object]]:
     return lines
 
 
+def set_aside(chain: int, group: int) -> list[dict[str, object]]:
+    """Early cutoff of a group fed from memory by an unchanged node (``lookup``) that is
+    ready first and waits, set aside, while a forced chain of ``chain`` nodes rewrites the
+    group's other input with the same content: the whole group is then cut off. Asking the
+    waiting node again must cost nothing until the chain has ended (not a walk of the
+    ``group`` members after each chain node)."""
+    links = [
+        node(identity, "raw", "m0", name="c0"),
+        *(node(identity, f"m{i - 1}", f"m{i}", name=f"c{i}") for i in range(1, chain)),
+        node(identity, f"m{chain - 1}", "x_end", name="last"),
+    ]
+    members = [
+        node(_left, ["x_end", "table"], "g0", name="joined"),
+        *(node(identity, f"g{i - 1}", f"g{i}", name=f"g{i}") for i in range(1, group)),
+        node(identity, f"g{group - 1}", "out", name="final"),
+    ]
+    pipe = Pipeline([node(identity, "raw_t", "table", name="lookup"), *links, *members])
+    lines: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "raw.json").write_text("1", encoding="utf-8")
+        (root / "raw_t.json").write_text("2", encoding="utf-8")
+        journal = Journal(root / "journal.db")
+        files = ("raw", "raw_t", "x_end", "out")
+        forced: list[str] = [n.name for n in links]
+        cases: list[tuple[str, bool | list[str], bool]] = [
+            ("first_run", False, False),
+            ("forced_chain_without_cutoff", forced, False),
+            ("forced_chain_cut_off", forced, True),
+        ]
+        for case, force, cutoff in cases:
+            tracking = Tracking(journal, RunInfo("p"), force=force, early_cutoff=cutoff)
+            catalog = DataCatalog({n: JSONDataset(str(root / f"{n}.json")) for n in files})
+            start = time.perf_counter()
+            run_with(
+                pipe,
+                catalog,
+                create_executor("sequential", None),
+                create_hook_manager([]),
+                tracking=tracking,
+            )
+            seconds = time.perf_counter() - start
+            ran = sum(d.runs for d in tracking.decisions.values())
+            lines.append(
+                {
+                    "case": f"set_aside_{case}",
+                    "nodes": len(pipe),
+                    "ran": ran,
+                    "s": round(seconds, 3),
+                }
+            )
+        journal.close()
+    return lines
+
+
+def _left(x: int, _other: int) -> int:
+    return x
+
+
 def _pair(x: int, y: int) -> list[int]:
     return [x, y]
 
@@ -301,6 +363,7 @@ def main() -> int:
         *overheads(args.chain, args.repeats),
         *journal_growth(args.chain, args.history),
         *early_cutoff(args.cutoff),
+        *set_aside(args.cutoff, args.cutoff // 10),
     ]:
         print(json.dumps(line), flush=True)
     return 0
