@@ -119,15 +119,7 @@ def journal_overhead(
                 tracking = (
                     Tracking(journal, RunInfo("chain"), incremental=False) if tracked else None
                 )
-                start = time.perf_counter()
-                run_with(
-                    pipe,
-                    catalog,
-                    create_executor("sequential", None),
-                    create_hook_manager([]),
-                    tracking=tracking,
-                )
-                times.append(time.perf_counter() - start)
+                times.append(_timed_run(pipe, catalog, tracking))
         journal.close()
     nodes = len(pipe)
     overhead = statistics.median(recorded) / statistics.median(plain) - 1
@@ -177,15 +169,8 @@ def journal_growth(chain: int, runs: int) -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as folder:
         journal = Journal(Path(folder) / "journal.db")
         for _ in range(runs):
-            start = time.perf_counter()
-            run_with(
-                pipe,
-                DataCatalog({"d0": MemoryDataset(1)}),
-                create_executor("sequential", None),
-                create_hook_manager([]),
-                tracking=Tracking(journal, RunInfo("chain"), incremental=False),
-            )
-            times.append(time.perf_counter() - start)
+            tracking = Tracking(journal, RunInfo("chain"), incremental=False)
+            times.append(_timed_run(pipe, DataCatalog({"d0": MemoryDataset(1)}), tracking))
         size = journal.path.stat().st_size
         start = time.perf_counter()
         pruned = journal.prune(keep=5)
@@ -247,15 +232,7 @@ def early_cutoff(chain: int) -> list[dict[str, object]]:
                 force=["source"] if case != "first_run" else False,
                 early_cutoff=cutoff,
             )
-            start = time.perf_counter()
-            run_with(
-                pipe,
-                catalog(),
-                create_executor("sequential", None),
-                create_hook_manager([]),
-                tracking=tracking,
-            )
-            seconds = time.perf_counter() - start
+            seconds = _timed_run(pipe, catalog(), tracking)
             ran = sum(d.runs for d in tracking.decisions.values())
             lines.append(
                 {"case": f"cutoff_{case}", "nodes": len(pipe), "ran": ran, "s": round(seconds, 3)}
@@ -297,15 +274,7 @@ def set_aside(chain: int, group: int) -> list[dict[str, object]]:
         for case, force, cutoff in cases:
             tracking = Tracking(journal, RunInfo("p"), force=force, early_cutoff=cutoff)
             catalog = DataCatalog({n: JSONDataset(str(root / f"{n}.json")) for n in files})
-            start = time.perf_counter()
-            run_with(
-                pipe,
-                catalog,
-                create_executor("sequential", None),
-                create_hook_manager([]),
-                tracking=tracking,
-            )
-            seconds = time.perf_counter() - start
+            seconds = _timed_run(pipe, catalog, tracking)
             ran = sum(d.runs for d in tracking.decisions.values())
             lines.append(
                 {
@@ -317,6 +286,19 @@ def set_aside(chain: int, group: int) -> list[dict[str, object]]:
             )
         journal.close()
     return lines
+
+
+def _timed_run(pipe: Pipeline, catalog: DataCatalog, tracking: Tracking | None) -> float:
+    """Seconds that ``run_with`` takes to run ``pipe`` on the sequential executor."""
+    start = time.perf_counter()
+    run_with(
+        pipe,
+        catalog,
+        create_executor("sequential", None),
+        create_hook_manager([]),
+        tracking=tracking,
+    )
+    return time.perf_counter() - start
 
 
 def _left(x: int, _other: int) -> int:
